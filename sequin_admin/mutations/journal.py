@@ -1,0 +1,161 @@
+"""The only writer of the journal.
+
+`journal_start` writes the attempt as pending before the HTTP call, so a process that dies
+during the call still leaves a trace; `journal_finish` completes it with the true outcome;
+`journal_reconcile` records what a later re-read found for an unknown outcome.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+
+from sequin_admin.sequin import MutationRequest, MutationResult, SequinError
+
+from .models import FieldChange, Mutation, MutationRecord, Outcome, Reconciliation, Source
+
+MAX_RESPONSE_CHARS = 20_000
+
+OUTCOME_OF_ERROR = {
+    "failed": Outcome.FAILED,
+    "unknown": Outcome.UNKNOWN,
+    "consumers_unconfirmed": Outcome.CONSUMERS_UNCONFIRMED,
+}
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A record as the person saw it when they asked for the change."""
+
+    data: Mapping[str, Any] = field(default_factory=dict)
+    updated_idx: int | None = None
+
+
+def journal_start(
+    *,
+    request: MutationRequest,
+    user: AbstractBaseUser | AnonymousUser | None,
+    source: Source,
+    seen: Mapping[str, Seen],
+    form_token: str | None = None,
+    group_id: Any = None,
+    retry_of: Mutation | None = None,
+    revert_of: Mutation | None = None,
+) -> Mutation:
+    """Raises IntegrityError when `form_token` was used before (the caller looks it up)."""
+    real_user = user if user is not None and user.is_authenticated else None
+    with transaction.atomic():
+        mutation = Mutation.objects.create(
+            user=real_user,
+            username=real_user.get_username() if real_user else "",
+            source=source,
+            kind=request.kind,
+            sync_id=request.sync_id,
+            collection_id=request.collection_id,
+            request_body=request.body(),
+            await_consumer_ids=list(request.await_consumer_ids),
+            form_token=form_token,
+            group_id=group_id,
+            retry_of=retry_of,
+            revert_of=revert_of,
+        )
+        if request.kind == "delete":
+            for upstream_id in request.upstream_ids:
+                before = seen.get(upstream_id, Seen())
+                MutationRecord.objects.create(
+                    mutation=mutation,
+                    upstream_id=upstream_id,
+                    before_updated_idx=before.updated_idx,
+                    before_data=dict(before.data),
+                )
+            return mutation
+        for item in request.records:
+            upstream_id = str(item.get("upstream_id") or "")
+            before = seen.get(upstream_id, Seen())
+            record = MutationRecord.objects.create(
+                mutation=mutation, upstream_id=upstream_id, before_updated_idx=before.updated_idx
+            )
+            FieldChange.objects.bulk_create(
+                FieldChange(
+                    record=record,
+                    field=name,
+                    before=before.data.get(name),
+                    had_before=name in before.data,
+                    sent=value,
+                )
+                for name, value in dict(item.get("data") or {}).items()
+            )
+    return mutation
+
+
+def journal_finish(
+    *,
+    mutation: Mutation,
+    duration_ms: int,
+    result: MutationResult | None = None,
+    error: SequinError | None = None,
+    unexpected: BaseException | None = None,
+) -> Mutation:
+    mutation.finished_at = timezone.now()
+    mutation.duration_ms = duration_ms
+    if result is not None:
+        mutation.outcome = Outcome.SUCCEEDED
+        mutation.response_status = result.status
+        mutation.attempts = result.attempts
+        mutation.response_body = json.dumps(result.body, indent=2)[:MAX_RESPONSE_CHARS]
+    elif error is not None:
+        mutation.outcome = OUTCOME_OF_ERROR[error.outcome]
+        mutation.response_status = error.status
+        mutation.response_body = error.body_text[:MAX_RESPONSE_CHARS]
+        mutation.error_title = error.title
+        mutation.error_message = error.message
+        mutation.retry_after = getattr(error, "retry_after", None)
+    else:
+        # A fault of our own after the request left: whether it landed is not known.
+        mutation.outcome = Outcome.UNKNOWN
+        mutation.error_title = "The admin failed while sending"
+        mutation.error_message = f"{type(unexpected).__name__}: {unexpected}"
+    with transaction.atomic():
+        mutation.save()
+        if result is not None:
+            _store_returned(mutation, result)
+    return mutation
+
+
+def _store_returned(mutation: Mutation, result: MutationResult) -> None:
+    records = list(mutation.records.prefetch_related("changes"))
+    by_upstream_id = {r.upstream_id: r for r in result.records}
+    for position, record in enumerate(records):
+        returned = by_upstream_id.get(record.upstream_id)
+        if returned is None and not record.upstream_id and position < len(result.records):
+            returned = result.records[position]  # a create: answers come in request order
+        if returned is None:
+            continue
+        record.upstream_id = record.upstream_id or returned.upstream_id
+        record.returned_updated_idx = returned.updated_idx
+        record.returned_data = returned.data
+        record.save(update_fields=["upstream_id", "returned_updated_idx", "returned_data"])
+        for change in record.changes.all():
+            change.has_returned = change.field in returned.data
+            change.returned = returned.data.get(change.field)
+            change.save(update_fields=["has_returned", "returned"])
+
+
+def journal_reconcile(
+    *, mutation: Mutation, verdict: Reconciliation, note: str, ended_unanswered: bool = False
+) -> Mutation:
+    if ended_unanswered:
+        mutation.outcome = Outcome.UNKNOWN
+        mutation.error_title = "No answer was recorded"
+        mutation.error_message = "The process ended while the request was under way."
+    mutation.reconciliation = verdict
+    mutation.reconciliation_note = note
+    mutation.reconciled_at = timezone.now()
+    mutation.save()
+    return mutation

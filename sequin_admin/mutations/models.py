@@ -1,0 +1,151 @@
+"""The journal: every mutation attempt, written pending before the HTTP call.
+
+Only `sequin_admin.mutations.journal` writes these rows. Like Django's LogEntry the record is
+referred to by text, not by a foreign key, so the history outlives everything it mentions;
+unlike LogEntry the user is SET_NULL with the name copied, and failures are kept.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Outcome(models.TextChoices):
+    PENDING = "pending", "pending"
+    SUCCEEDED = "succeeded", "succeeded"
+    FAILED = "failed", "failed"
+    UNKNOWN = "unknown", "outcome unknown"
+    CONSUMERS_UNCONFIRMED = "consumers_unconfirmed", "succeeded, consumers unconfirmed"
+
+
+class Kind(models.TextChoices):
+    CREATE = "create", "create"
+    UPDATE = "update", "update"
+    DELETE = "delete", "delete"
+
+
+class Source(models.TextChoices):
+    FORM = "form", "edit form"
+    RETRY = "retry", "retry"
+    REVERT = "revert", "revert"
+    COMMAND = "command", "command line"
+    BULK = "bulk", "bulk job"
+
+
+class Reconciliation(models.TextChoices):
+    NONE = "", "not reconciled"
+    APPLIED = "applied", "applied"
+    NOT_APPLIED = "not_applied", "not applied"
+    PARTLY = "partly", "partly applied"
+
+
+class Mutation(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    username = models.CharField(max_length=150, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.FORM)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    sync_id = models.CharField(max_length=100)
+    collection_id = models.CharField(max_length=200)
+    request_body = models.JSONField()
+    await_consumer_ids = models.JSONField(default=list, blank=True)
+    outcome = models.CharField(max_length=32, choices=Outcome.choices, default=Outcome.PENDING)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    error_title = models.CharField(max_length=200, blank=True)
+    error_message = models.TextField(blank=True)
+    retry_after = models.FloatField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    reconciliation = models.CharField(
+        max_length=16, choices=Reconciliation.choices, default=Reconciliation.NONE, blank=True
+    )
+    reconciled_at = models.DateTimeField(null=True, blank=True)
+    reconciliation_note = models.TextField(blank=True)
+    group_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # One per rendered edit form: a second post of the same form finds the first attempt.
+    form_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+    revert_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverts"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="mutation_keyset"),
+            models.Index(fields=["outcome", "-created_at"], name="mutation_outcome"),
+            models.Index(
+                fields=["sync_id", "collection_id", "-created_at"], name="mutation_collection"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.collection_id} ({self.outcome})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("mutation_detail", args=[self.pk])
+
+    @property
+    def applied(self) -> bool:
+        """Whether the change is known to have reached the upstream."""
+        return self.outcome in (Outcome.SUCCEEDED, Outcome.CONSUMERS_UNCONFIRMED) or (
+            self.reconciliation == Reconciliation.APPLIED
+        )
+
+    @property
+    def user_display(self) -> str:
+        return self.username or "system"
+
+
+class MutationRecord(models.Model):
+    """One record a mutation touched: what the person saw, and what came back."""
+
+    mutation = models.ForeignKey(Mutation, on_delete=models.CASCADE, related_name="records")
+    upstream_id = models.CharField(max_length=255, blank=True, db_index=True)
+    before_updated_idx = models.BigIntegerField(null=True, blank=True)
+    # The whole record as the person saw it; kept for deletes, where no field is sent.
+    before_data = models.JSONField(null=True, blank=True)
+    returned_updated_idx = models.BigIntegerField(null=True, blank=True)
+    returned_data = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.upstream_id or "(new record)"
+
+
+class FieldChange(models.Model):
+    """One field of one record: before (what the person saw) → sent → returned."""
+
+    record = models.ForeignKey(MutationRecord, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(max_length=255, db_index=True)
+    before = models.JSONField(null=True, blank=True)
+    had_before = models.BooleanField(default=True)
+    sent = models.JSONField(null=True, blank=True)
+    returned = models.JSONField(null=True, blank=True)
+    has_returned = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.field
+
+
+def new_group_id() -> uuid.UUID:
+    return uuid.uuid4()

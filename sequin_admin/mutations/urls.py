@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("<int:mutation_id>/", views.mutation_detail, name="mutation_detail"),
+    path("<int:mutation_id>/reconcile/", views.mutation_reconcile, name="mutation_reconcile"),
+]

@@ -1,0 +1,242 @@
+"""The edit form, built from a record's `data`.
+
+The values the form was rendered from travel in the form itself, signed, with the record's
+`updated_idx` and a one-time token: the server diffs the submission against them (so only
+changed fields are sent) and the token makes a second post of the same form a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.core import signing
+
+from sequin_admin.sequin import Consumer
+
+from .fields import FieldKind, FieldSpec, same_value
+
+STATE_SALT = "sequin_admin.records.form_state"
+DEFAULT_AWAIT_TIMEOUT_MS = 30_000
+NEW_FIELD_KINDS = (
+    ("text", "text"),
+    ("number", "number"),
+    ("boolean", "true / false"),
+    ("json", "JSON"),
+    ("null", "null"),
+)
+
+
+@dataclass(frozen=True)
+class FormState:
+    sync_id: str
+    collection_id: str
+    upstream_id: str
+    updated_idx: int
+    values: dict[str, Any]
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+
+    def sign(self) -> str:
+        payload = {
+            "s": self.sync_id,
+            "c": self.collection_id,
+            "u": self.upstream_id,
+            "i": self.updated_idx,
+            "v": self.values,
+            "t": self.token,
+        }
+        return signing.dumps(payload, salt=STATE_SALT, compress=True)
+
+    @classmethod
+    def load(cls, text: str) -> FormState:
+        """Raises signing.BadSignature for anything not signed by this server."""
+        payload = signing.loads(text, salt=STATE_SALT)
+        return cls(
+            sync_id=payload["s"],
+            collection_id=payload["c"],
+            upstream_id=payload["u"],
+            updated_idx=payload["i"],
+            values=payload["v"],
+            token=payload["t"],
+        )
+
+
+def data_name(key: str) -> str:
+    return f"data.{key}"
+
+
+def null_name(key: str) -> str:
+    return f"null.{key}"
+
+
+class BooleanChoiceField(forms.TypedChoiceField):
+    def __init__(self, *, allow_null: bool, **kwargs: Any) -> None:
+        choices = [("true", "true"), ("false", "false")]
+        if allow_null:
+            choices.insert(0, ("", "— null —"))
+        super().__init__(
+            choices=choices,
+            coerce=lambda v: v == "true",
+            empty_value=None,
+            **kwargs,
+        )
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return value
+
+
+def input_for(spec: FieldSpec) -> forms.Field:
+    common: dict[str, Any] = {"label": spec.key, "required": False}
+    kind: FieldKind = spec.kind
+    if kind == "boolean":
+        return BooleanChoiceField(allow_null=spec.value is None, **common)
+    if kind == "integer":
+        return forms.IntegerField(**common)
+    if kind == "number":
+        return forms.FloatField(widget=forms.NumberInput(attrs={"step": "any"}), **common)
+    if kind == "json":
+        return forms.JSONField(widget=forms.Textarea(attrs={"rows": 4}), **common)
+    if kind == "longtext":
+        return forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 4}), **common)
+    return forms.CharField(strip=False, **common)
+
+
+class RecordForm(forms.Form):
+    """Editable fields of one record, plus a new field and the await options."""
+
+    state = forms.CharField(widget=forms.HiddenInput)
+    new_field_name = forms.CharField(required=False, max_length=255, label="New field")
+    new_field_kind = forms.ChoiceField(choices=NEW_FIELD_KINDS, required=False, label="Type")
+    new_field_value = forms.CharField(required=False, strip=False, label="Value")
+    await_consumer_ids = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Wait for consumers"
+    )
+    await_consumers_timeout = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=600_000,
+        initial=DEFAULT_AWAIT_TIMEOUT_MS,
+        label="Consumer timeout (ms)",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        specs: Sequence[FieldSpec],
+        consumers: Sequence[Consumer] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.specs = [s for s in specs if not s.read_only]
+        self.read_only_specs = [s for s in specs if s.read_only]
+        for spec in self.specs:
+            self.fields[data_name(spec.key)] = input_for(spec)
+            self.fields[null_name(spec.key)] = forms.BooleanField(
+                required=False,
+                label="null",
+                widget=forms.CheckboxInput(attrs={"aria-label": f"Set {spec.key} to null"}),
+            )
+            self.initial.setdefault(data_name(spec.key), spec.value)
+        self.fields["await_consumer_ids"].choices = [(c.id, c.name) for c in consumers]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.changes: dict[str, Any] = {}
+        self.form_state: FormState | None = None
+
+    def field_rows(self) -> list[tuple[FieldSpec, forms.BoundField, forms.BoundField]]:
+        return [(s, self[data_name(s.key)], self[null_name(s.key)]) for s in self.specs]
+
+    def clean_state(self) -> str:
+        text = self.cleaned_data["state"]
+        try:
+            self.form_state = FormState.load(text)
+        except (signing.BadSignature, KeyError, TypeError) as exc:
+            raise forms.ValidationError(
+                "This form was not issued by this server, or was changed; reload the record."
+            ) from exc
+        return text
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.form_state is None:
+            return cleaned
+        original = self.form_state.values
+        changes: dict[str, Any] = {}
+        for spec in self.specs:
+            name = data_name(spec.key)
+            # A field the post leaves out is unchanged; only a present, emptied one is null.
+            if name in self.errors or (
+                name not in self.data and null_name(spec.key) not in self.data
+            ):
+                continue
+            before = original.get(spec.key)
+            value = None if cleaned.get(null_name(spec.key)) else cleaned.get(name)
+            if value == "" and before != "":
+                value = None  # an emptied field is sent as null
+            if not same_value(value, before):
+                changes[spec.key] = value
+        new_name = (cleaned.get("new_field_name") or "").strip()
+        if new_name:
+            if new_name in original:
+                self.add_error("new_field_name", f"The record already has a field {new_name!r}.")
+            else:
+                try:
+                    changes[new_name] = parse_new_value(
+                        cleaned.get("new_field_kind") or "text", cleaned.get("new_field_value", "")
+                    )
+                except ValueError as exc:
+                    self.add_error("new_field_value", str(exc))
+        self.changes = changes
+        return cleaned
+
+    def add_upstream_error(self, message: str) -> None:
+        """Put the upstream's message on the field it names, else on the form."""
+        named = fields_named_in(message, list(self.changes))
+        for key in named:
+            target = data_name(key) if data_name(key) in self.fields else "new_field_name"
+            self.add_error(target, message)
+        if not named:
+            self.add_error(None, message)
+
+
+def parse_new_value(kind: str, text: str) -> Any:
+    if kind == "null":
+        return None
+    if kind == "number":
+        try:
+            number = float(text)
+        except ValueError as exc:
+            raise ValueError(f"{text!r} is not a number.") from exc
+        return int(number) if number.is_integer() and "." not in text else number
+    if kind == "boolean":
+        if text.strip().lower() not in ("true", "false"):
+            raise ValueError("Write true or false.")
+        return text.strip().lower() == "true"
+    if kind == "json":
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"Not valid JSON: {exc}") from exc
+    return text
+
+
+def fields_named_in(message: str, keys: Sequence[str]) -> list[str]:
+    """Keys the upstream's message names, as whole words (`Email`, not `EmailBouncedDate`)."""
+    found = []
+    for key in keys:
+        if re.search(rf"(?<![\w.]){re.escape(key)}(?![\w])", message):
+            found.append(key)
+    return found
+
+
+def changes_json(changes: Mapping[str, Any]) -> str:
+    return json.dumps(changes, indent=2, ensure_ascii=False)

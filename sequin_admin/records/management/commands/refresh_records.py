@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from sequin_admin.records import services
+from sequin_admin.sequin import SequinError
+
+
+class Command(BaseCommand):
+    help = (
+        "Bring the record index up to date with Sequin: only what changed since the last "
+        "refresh is fetched, and an interrupted refresh resumes where it stopped."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--sync", dest="sync_id", help="only this sync")
+        parser.add_argument("--collection", dest="collection_id", help="only this collection")
+
+    def handle(
+        self, *args: Any, sync_id: str | None, collection_id: str | None, **options: Any
+    ) -> None:
+        try:
+            syncs = [services.sync_get(sync_id=sync_id)] if sync_id else services.sync_list()
+        except SequinError as exc:
+            raise CommandError(f"{exc.title}: {exc.message}") from exc
+        done = 0
+        for sync in syncs:
+            for cid in sync.collection_ids:
+                if collection_id and cid != collection_id:
+                    continue
+                try:
+                    state = services.collection_refresh(sync_id=sync.id, collection_id=cid)
+                except SequinError as exc:
+                    raise CommandError(f"{sync.name} {cid}: {exc.title}: {exc.message}") from exc
+                done += 1
+                self.stdout.write(
+                    f"{sync.name} {cid}: {state.refresh_fetched} fetched, "
+                    f"{state.record_count} records, {state.deleted_count} deleted"
+                )
+        if collection_id and not done:
+            raise CommandError(f"No sync has the collection {collection_id!r}.")

@@ -1,0 +1,222 @@
+"""`POST /v1/mutations/run`: parse the request, then apply its records one by one.
+
+A batch is deliberately not atomic: records are written in order and the first one the upstream
+refuses stops the batch, leaving the earlier ones applied. That is the behaviour a client must
+survive, since Sequin documents nothing stronger.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sequin_admin.sandbox.responses import Response, json_response, mutation_error, summary_error
+from sequin_admin.sandbox.schemas import (
+    SCHEMAS,
+    CollectionSchema,
+    mark_deleted,
+    new_record_data,
+    normalize,
+    stamp_modified,
+    validate,
+    validation_error_text,
+)
+from sequin_admin.sandbox.store import Store
+from sequin_admin.sandbox.timestamps import utc_now
+
+KINDS = ("create", "update", "delete")
+
+
+class MutationFailed(Exception):
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _bad_request(message: str) -> MutationFailed:
+    return MutationFailed(mutation_error(400, f"Error: {message}"))
+
+
+def _not_found(message: str) -> MutationFailed:
+    return MutationFailed(mutation_error(404, f"Error: {message}"))
+
+
+@dataclass(frozen=True)
+class MutationRequest:
+    kind: str
+    sync_id: str
+    collection_id: str
+    records: list[dict[str, Any]] = field(default_factory=list)
+    upstream_ids: list[str] = field(default_factory=list)
+    await_consumer_ids: list[str] = field(default_factory=list)
+    await_consumers_timeout: int = 30_000
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _required_string(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if value is None:
+        raise _bad_request(f"Missing required parameter: {key}")
+    if not isinstance(value, str) or not value:
+        raise _bad_request(f"Invalid parameter: {key} must be a non-empty string")
+    return value
+
+
+def _records(body: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    items = body.get("records")
+    if items is None:
+        raise _bad_request("Missing required parameter: records")
+    if not isinstance(items, list) or not items:
+        raise _bad_request("Invalid parameter: records must be a non-empty list")
+    for n, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise _bad_request(f"Invalid parameter: records[{n}] must be an object")
+        if not isinstance(item.get("data"), dict):
+            raise _bad_request(f"Invalid parameter: records[{n}].data must be an object")
+        if kind == "update":
+            upstream_id = item.get("upstream_id")
+            if upstream_id is None:
+                raise _bad_request(f"Missing required parameter: records[{n}].upstream_id")
+            if not isinstance(upstream_id, str) or not upstream_id:
+                raise _bad_request(f"Invalid parameter: records[{n}].upstream_id must be a string")
+    return items
+
+
+def _upstream_ids(body: dict[str, Any]) -> list[str]:
+    ids = body.get("upstream_ids")
+    if ids is None:
+        raise _bad_request("Missing required parameter: upstream_ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+        raise _bad_request("Invalid parameter: upstream_ids must be a non-empty list of strings")
+    return ids
+
+
+def parse_mutation(raw: bytes) -> MutationRequest:
+    try:
+        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except ValueError as error:
+        raise _bad_request("Request body is not valid JSON") from error
+    if not isinstance(body, dict):
+        raise _bad_request("Request body must be a JSON object")
+    kind = body.get("kind")
+    if kind is None:
+        raise _bad_request("Missing required parameter: kind")
+    if kind not in KINDS:
+        raise _bad_request(f"Invalid mutation kind: {kind} (expected one of: {', '.join(KINDS)})")
+    sync_id = _required_string(body, "sync_id")
+    collection_id = _required_string(body, "collection_id")
+    consumer_ids = body.get("await_consumer_ids", [])
+    if consumer_ids is None:
+        consumer_ids = []
+    if not isinstance(consumer_ids, list) or not all(isinstance(c, str) for c in consumer_ids):
+        raise _bad_request("Invalid parameter: await_consumer_ids must be a list of consumer ids")
+    timeout = body.get("await_consumers_timeout", 30_000)
+    if timeout is None:
+        timeout = 30_000
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 0:
+        raise _bad_request(
+            "Invalid parameter: await_consumers_timeout must be a non-negative integer (ms)"
+        )
+    return MutationRequest(
+        kind=kind,
+        sync_id=sync_id,
+        collection_id=collection_id,
+        records=_records(body, kind) if kind != "delete" else [],
+        upstream_ids=_upstream_ids(body) if kind == "delete" else [],
+        await_consumer_ids=consumer_ids,
+        await_consumers_timeout=timeout,
+    )
+
+
+class _Mutation:
+    def __init__(
+        self,
+        store: Store,
+        request: MutationRequest,
+        sync: dict[str, Any],
+        schema: CollectionSchema,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.request = request
+        self.sync = sync
+        self.schema = schema
+        self.now = now
+
+    def _refuse_if_invalid(self, data: dict[str, Any], *, creating: bool) -> None:
+        issues = validate(self.schema, data, creating=creating)
+        if issues:
+            raise MutationFailed(mutation_error(400, validation_error_text(self.schema, issues)))
+
+    def _live_record(self, upstream_id: str) -> dict[str, Any]:
+        record = self.store.get_record(self.sync["id"], self.schema.collection_id, upstream_id)
+        if record is None or record["deleted"]:
+            raise _not_found(f"Record not found: {upstream_id}")
+        return record
+
+    def create(self, given: dict[str, Any]) -> dict[str, Any]:
+        self._refuse_if_invalid(given, creating=True)
+        with self.store.locked():
+            upstream_id = self.store.new_upstream_id(self.sync["id"], self.schema.collection_id)
+            moment = self.now()
+            data = new_record_data(self.schema, normalize(self.schema, given), upstream_id, moment)
+            return self.store.insert_record(
+                sync=self.sync,
+                collection_id=self.schema.collection_id,
+                upstream_id=upstream_id,
+                data=data,
+                moment=moment,
+            )
+
+    def update(self, upstream_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+        with self.store.locked():
+            record = self._live_record(upstream_id)
+            self._refuse_if_invalid(patch, creating=False)
+            moment = self.now()
+            data = {**record["data"], **normalize(self.schema, patch)}
+            stamp_modified(self.schema, data, moment)
+            return self.store.save_record(record, data=data, moment=moment)
+
+    def delete(self, upstream_id: str) -> dict[str, Any]:
+        with self.store.locked():
+            record = self._live_record(upstream_id)
+            moment = self.now()
+            data = dict(record["data"])
+            mark_deleted(self.schema, data)
+            stamp_modified(self.schema, data, moment)
+            return self.store.save_record(record, data=data, moment=moment, deleted=True)
+
+    def run(self) -> list[dict[str, Any]]:
+        if self.request.kind == "delete":
+            return [self.delete(upstream_id) for upstream_id in self.request.upstream_ids]
+        if self.request.kind == "create":
+            return [self.create(item["data"]) for item in self.request.records]
+        return [self.update(item["upstream_id"], item["data"]) for item in self.request.records]
+
+
+def run_mutation(store: Store, raw: bytes, *, now: Callable[[], datetime] = utc_now) -> Response:
+    try:
+        request = parse_mutation(raw)
+        sync = store.get_sync(request.sync_id)
+        if sync is None:
+            raise _not_found(f"Sync not found: {request.sync_id}")
+        if request.collection_id not in sync["collection_ids"]:
+            raise _not_found(
+                f"Collection not found: {request.collection_id} is not synced by {sync['id']}"
+            )
+        unknown = [c for c in request.await_consumer_ids if store.get_consumer(c) is None]
+        if unknown:
+            reasons = [f"unknown consumer: {consumer_id}" for consumer_id in unknown]
+            return summary_error(422, "Validation failed", {"await_consumer_ids": reasons})
+        schema = SCHEMAS[request.collection_id]
+        records = _Mutation(store, request, sync, schema, now).run()
+    except MutationFailed as failure:
+        return failure.response
+    # The sandbox's consumers keep up instantly, so awaiting them never delays the answer.
+    return json_response(200, {"records": records})

@@ -1,0 +1,370 @@
+"""The sandbox's state in SQLite: syncs, consumers and records, plus the seeded template.
+
+One connection (shared by the server's threads, guarded by a re-entrant lock) in autocommit
+mode; writes open their own short transaction. The demo data is generated once per process into
+an in-memory template database, and seeding or resetting copies that template with SQLite's
+backup API, which takes milliseconds where regenerating would take most of a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sequin_admin.sandbox import demo_data
+from sequin_admin.sandbox.ids import new_upstream_id, record_uuid
+from sequin_admin.sandbox.schemas import SCHEMAS, stamp_modified
+from sequin_admin.sandbox.timestamps import iso_z, utc_now
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS syncs (
+    position INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS consumers (
+    position INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    sync_id TEXT NOT NULL,
+    collection_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    stream_id TEXT NOT NULL,
+    upstream_id TEXT NOT NULL,
+    updated_idx INTEGER NOT NULL UNIQUE,
+    upstream_created_at TEXT,
+    upstream_updated_at TEXT,
+    created_at TEXT NOT NULL,
+    data TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (sync_id, collection_id, upstream_id)
+);
+CREATE INDEX IF NOT EXISTS records_by_collection ON records (collection_id, updated_idx);
+CREATE INDEX IF NOT EXISTS records_by_sync ON records (sync_id, updated_idx);
+"""
+
+_RECORD_COLUMNS = (
+    "id, sync_id, collection_id, provider, stream_id, upstream_id, updated_idx, "
+    "upstream_created_at, upstream_updated_at, created_at, data, deleted"
+)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _record_from_row(row: tuple[Any, ...]) -> dict[str, Any]:
+    return {
+        "id": row[0],
+        "sync_id": row[1],
+        "collection_id": row[2],
+        "provider": row[3],
+        "stream_id": row[4],
+        "upstream_id": row[5],
+        "updated_idx": row[6],
+        "upstream_created_at": row[7],
+        "upstream_updated_at": row[8],
+        "created_at": row[9],
+        "data": json.loads(row[10]),
+        "deleted": bool(row[11]),
+    }
+
+
+def _create_tables(conn: sqlite3.Connection) -> None:
+    conn.executescript(_DDL)
+
+
+def _fill(conn: sqlite3.Connection, demo: demo_data.DemoData) -> None:
+    conn.executemany(
+        "INSERT INTO syncs (id, body) VALUES (?, ?)", [(s["id"], _dumps(s)) for s in demo.syncs]
+    )
+    conn.executemany(
+        "INSERT INTO consumers (id, body) VALUES (?, ?)",
+        [(c["id"], _dumps(c)) for c in demo.consumers],
+    )
+    conn.executemany(
+        f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+        [
+            (
+                r["id"],
+                r["sync_id"],
+                r["collection_id"],
+                r["provider"],
+                r["stream_id"],
+                r["upstream_id"],
+                r["updated_idx"],
+                r["upstream_created_at"],
+                r["upstream_updated_at"],
+                r["created_at"],
+                _dumps(r["data"]),
+                int(r["deleted"]),
+            )
+            for r in demo.records
+        ],
+    )
+
+
+class _Template:
+    """The freshly seeded database, built once per process and shared by every Store."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    def copy_into(self, target: sqlite3.Connection) -> None:
+        with self._lock:
+            if self._conn is None:
+                conn = sqlite3.connect(":memory:", check_same_thread=False)
+                _create_tables(conn)
+                _fill(conn, demo_data.generate())
+                conn.commit()
+                self._conn = conn
+            self._conn.backup(target)
+
+
+_TEMPLATE = _Template()
+
+
+class Store:
+    def __init__(self, db_path: str) -> None:
+        self.db_path = db_path
+        if db_path != ":memory:" and not db_path.startswith("file:"):
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        _create_tables(self._conn)
+        self._reset_hooks: list[Callable[[], None]] = []
+        # Ids for records created through the API only need to be unique, not reproducible.
+        self._id_rng = random.SystemRandom()
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def add_reset_hook(self, hook: Callable[[], None]) -> None:
+        self._reset_hooks.append(hook)
+
+    def seed_if_empty(self) -> bool:
+        """Copy the demo data in when the database holds no syncs; True if it did."""
+        with self._lock:
+            (count,) = self._conn.execute("SELECT COUNT(*) FROM syncs").fetchone()
+            if count:
+                return False
+            _TEMPLATE.copy_into(self._conn)
+            return True
+
+    def reset(self) -> None:
+        """Back to the freshly seeded demo state; whatever else was reset alongside, too."""
+        with self._lock:
+            _TEMPLATE.copy_into(self._conn)
+        for hook in self._reset_hooks:
+            hook()
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store for a read-modify-write, so concurrent writes cannot interleave."""
+        with self._lock:
+            yield
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # --- syncs and consumers ------------------------------------------------------------------
+
+    def _bodies(self, table: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute(f"SELECT body FROM {table} ORDER BY position").fetchall()
+        return [json.loads(body) for (body,) in rows]
+
+    def _body(self, table: str, item_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT body FROM {table} WHERE id = ?", (item_id,)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def list_syncs(self) -> list[dict[str, Any]]:
+        return self._bodies("syncs")
+
+    def get_sync(self, sync_id: str) -> dict[str, Any] | None:
+        return self._body("syncs", sync_id)
+
+    def list_consumers(self) -> list[dict[str, Any]]:
+        return self._bodies("consumers")
+
+    def get_consumer(self, consumer_id: str) -> dict[str, Any] | None:
+        return self._body("consumers", consumer_id)
+
+    # --- records: reads -----------------------------------------------------------------------
+
+    def count_records(self, collection_id: str | None = None) -> int:
+        sql, params = "SELECT COUNT(*) FROM records", ()
+        if collection_id is not None:
+            sql, params = sql + " WHERE collection_id = ?", (collection_id,)
+        with self._lock:
+            (count,) = self._conn.execute(sql, params).fetchone()
+        return int(count)
+
+    def list_records(
+        self,
+        *,
+        after_idx: int = 0,
+        limit: int = 100,
+        sync_id: str | None = None,
+        collection_id: str | None = None,
+        provider: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Records changed after `after_idx`, earliest change first."""
+        where, params = ["updated_idx > ?"], [after_idx]
+        for column, value in (
+            ("sync_id", sync_id),
+            ("collection_id", collection_id),
+            ("provider", provider),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = (
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE {' AND '.join(where)} "
+            "ORDER BY updated_idx LIMIT ?"
+        )
+        with self._lock:
+            rows = self._conn.execute(sql, [*params, limit]).fetchall()
+        return [_record_from_row(row) for row in rows]
+
+    def get_record(
+        self, sync_id: str, collection_id: str, upstream_id: str
+    ) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_RECORD_COLUMNS} FROM records "
+                "WHERE sync_id = ? AND collection_id = ? AND upstream_id = ?",
+                (sync_id, collection_id, upstream_id),
+            ).fetchone()
+        return _record_from_row(row) if row else None
+
+    def any_record(self, collection_id: str) -> dict[str, Any]:
+        """A live record of the collection; the same one until it is deleted or reset."""
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_RECORD_COLUMNS} FROM records "
+                "WHERE collection_id = ? AND deleted = 0 ORDER BY rowid LIMIT 1",
+                (collection_id,),
+            ).fetchone()
+        if row is None:
+            raise LookupError(f"no live record in {collection_id}")
+        return _record_from_row(row)
+
+    def digest(self) -> str:
+        """A fingerprint of every record, to compare whole states cheaply."""
+        hasher = hashlib.sha256()
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY updated_idx"
+            ).fetchall()
+        for row in rows:
+            hasher.update(_dumps(list(row)).encode())
+        return hasher.hexdigest()
+
+    # --- records: writes ----------------------------------------------------------------------
+
+    def _next_idx(self, conn: sqlite3.Connection) -> int:
+        (top,) = conn.execute("SELECT COALESCE(MAX(updated_idx), 0) FROM records").fetchone()
+        return int(top) + 1
+
+    def new_upstream_id(self, sync_id: str, collection_id: str) -> str:
+        with self._lock:
+            while True:
+                candidate = new_upstream_id(collection_id, self._id_rng)
+                if self.get_record(sync_id, collection_id, candidate) is None:
+                    return candidate
+
+    def insert_record(
+        self,
+        *,
+        sync: dict[str, Any],
+        collection_id: str,
+        upstream_id: str,
+        data: dict[str, Any],
+        moment: datetime,
+    ) -> dict[str, Any]:
+        stamp = iso_z(moment)
+        with self._transaction() as conn:
+            conn.execute(
+                f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                (
+                    record_uuid(sync["id"], collection_id, upstream_id),
+                    sync["id"],
+                    collection_id,
+                    sync["provider"],
+                    sync["stream_id"],
+                    upstream_id,
+                    self._next_idx(conn),
+                    stamp,
+                    stamp,
+                    stamp,
+                    _dumps(data),
+                    0,
+                ),
+            )
+        record = self.get_record(sync["id"], collection_id, upstream_id)
+        assert record is not None
+        return record
+
+    def save_record(
+        self,
+        record: dict[str, Any],
+        *,
+        data: dict[str, Any],
+        moment: datetime,
+        deleted: bool = False,
+    ) -> dict[str, Any]:
+        """Store the record's new data; every save is a change, so it gets a new updated_idx."""
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE records SET data = ?, deleted = ?, updated_idx = ?, "
+                "upstream_updated_at = ? WHERE id = ?",
+                (_dumps(data), int(deleted), self._next_idx(conn), iso_z(moment), record["id"]),
+            )
+        saved = self.get_record(record["sync_id"], record["collection_id"], record["upstream_id"])
+        assert saved is not None
+        return saved
+
+    def write_as_upstream(
+        self,
+        sync_id: str,
+        collection_id: str,
+        upstream_id: str,
+        data_patch: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Someone edits the record in the upstream's own UI: no validation, stamps move."""
+        with self._lock:
+            record = self.get_record(sync_id, collection_id, upstream_id)
+            if record is None:
+                raise KeyError(f"{sync_id}/{collection_id}/{upstream_id}")
+            moment = utc_now()
+            data = {**record["data"], **data_patch}
+            stamp_modified(SCHEMAS[collection_id], data, moment)
+            return self.save_record(record, data=data, moment=moment)

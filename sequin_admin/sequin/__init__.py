@@ -1,0 +1,36 @@
+"""The Sequin HTTP client: typed records, typed errors; no Django views."""
+
+from __future__ import annotations
+
+from .client import SequinClient
+from .errors import (
+    SequinAuthError,
+    SequinConsumersNotConfirmed,
+    SequinError,
+    SequinNotFound,
+    SequinOutcomeUnknown,
+    SequinRateLimited,
+    SequinUnexpectedAnswer,
+    SequinUnreachable,
+    SequinValidationError,
+)
+from .types import Consumer, MutationRequest, MutationResult, Record, RecordPage, Sync
+
+__all__ = [
+    "Consumer",
+    "MutationRequest",
+    "MutationResult",
+    "Record",
+    "RecordPage",
+    "SequinAuthError",
+    "SequinClient",
+    "SequinConsumersNotConfirmed",
+    "SequinError",
+    "SequinNotFound",
+    "SequinOutcomeUnknown",
+    "SequinRateLimited",
+    "SequinUnexpectedAnswer",
+    "SequinUnreachable",
+    "SequinValidationError",
+    "Sync",
+]

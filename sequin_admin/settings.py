@@ -1,0 +1,159 @@
+"""Settings, all from the environment; see the README's configuration table."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from sequin_admin.env import env_bool, env_int, env_list, env_timeout
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+# Sequin. Without SEQUIN_API_URL the admin talks to the embedded sandbox (`make run`).
+SANDBOX_PORT = env_int("SANDBOX_PORT", 8765)
+SANDBOX_TOKEN = "sandbox-token"
+SEQUIN_SANDBOX_MODE = not os.environ.get("SEQUIN_API_URL")
+SEQUIN_API_URL = os.environ.get("SEQUIN_API_URL") or f"http://127.0.0.1:{SANDBOX_PORT}"
+SEQUIN_API_TOKEN = os.environ.get("SEQUIN_API_TOKEN") or (
+    SANDBOX_TOKEN if SEQUIN_SANDBOX_MODE else ""
+)
+if not SEQUIN_API_TOKEN:
+    raise ImproperlyConfigured("SEQUIN_API_URL is set, so SEQUIN_API_TOKEN must be set too.")
+SEQUIN_TIMEOUT = env_timeout("SEQUIN_TIMEOUT", (5.0, 40.0))
+SEQUIN_MAX_RECORDS_PER_MUTATION = env_int("SEQUIN_MAX_RECORDS_PER_MUTATION", 100)
+# A pending attempt older than this lost its process mid-call: its outcome reads as unknown.
+SEQUIN_PENDING_UNKNOWN_AFTER = env_int("SEQUIN_PENDING_UNKNOWN_AFTER", 300)
+# How long the journal is kept (`manage.py prune_mutations`); 0 keeps it forever.
+MUTATION_RETENTION_DAYS = env_int("MUTATION_RETENTION_DAYS", 0, minimum=0)
+
+# Django
+DEBUG = env_bool("DJANGO_DEBUG", False)
+_DEV_SECRET = "insecure-local-only-key-for-the-sandbox"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _DEV_SECRET
+if SECRET_KEY == _DEV_SECRET and not (DEBUG or SEQUIN_SANDBOX_MODE):
+    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when talking to a real Sequin.")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "template_partials",
+    "bootstrap",
+    "csp",
+    "sequin_admin.records",
+    "sequin_admin.mutations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "sequin_admin.urls"
+WSGI_APPLICATION = "sequin_admin.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            # {% partialdef %} everywhere without {% load partials %}, as in Django 6.
+            "builtins": ["template_partials.templatetags.partials"],
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+                "sequin_admin.context_processors.sequin",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}", conn_max_age=60
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Only a deployment collects static files (`collectstatic`); locally whitenoise serves them
+# from the apps' and project's folders.
+STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None
+WHITENOISE_USE_FINDERS = True
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# A strict policy: no inline script or style anywhere, nothing from another origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# Off the local sandbox the admin is served over HTTPS behind a proxy.
+_served_over_https = not (DEBUG or SEQUIN_SANDBOX_MODE)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", _served_over_https)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if _served_over_https:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    # urllib3 at DEBUG prints request lines; it never prints headers, but keep it quiet.
+    "loggers": {"urllib3": {"level": "WARNING"}},
+}

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN
+from sequin_admin.sandbox.server import SandboxServer
+
+TIMEOUT = (2.0, 10.0)
+
+
+class Api:
+    """A bare HTTP client for the sandbox: real requests, no admin code in between."""
+
+    def __init__(self, url: str, token: str | None = DEFAULT_TOKEN) -> None:
+        self.url = url
+        self.session = requests.Session()
+        # Loopback only: a proxy configured in the environment must not intercept.
+        self.session.trust_env = False
+        if token is not None:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def get(self, path: str, **params: Any) -> requests.Response:
+        return self.session.get(self.url + path, params=params, timeout=TIMEOUT)
+
+    def post(self, path: str, payload: Any = None) -> requests.Response:
+        return self.session.post(self.url + path, json=payload, timeout=TIMEOUT)
+
+    def delete(self, path: str) -> requests.Response:
+        return self.session.delete(self.url + path, timeout=TIMEOUT)
+
+    def mutate(self, **body: Any) -> requests.Response:
+        return self.post("/v1/mutations/run", body)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+# These override the project-wide fixtures of the same names, so the sandbox's tests run on their
+# own (also with `-p no:django`, where the Django `settings` fixture does not exist).
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    with SandboxServer(db_path=":memory:", token=DEFAULT_TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def _admin_talks_to_sandbox() -> None:
+    """The sandbox knows nothing of the admin, so its tests configure nothing of it."""
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
+    """The sandbox in its freshly seeded state, with no faults switched on."""
+    sandbox_server.store.reset()
+    yield sandbox_server
+    sandbox_server.faults.clear()
+
+
+@pytest.fixture
+def api(sandbox: SandboxServer) -> Iterator[Api]:
+    client = Api(sandbox.url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def make_api(sandbox: SandboxServer) -> Iterator[Callable[[str | None], Api]]:
+    """Clients with another token (or none at all)."""
+    made: list[Api] = []
+
+    def make(token: str | None) -> Api:
+        made.append(Api(sandbox.url, token))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()

@@ -1,0 +1,97 @@
+"""The shell of the UI: sign-in everywhere, the home page, and Sequin failing politely."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+
+from sequin_admin.sandbox.faults import Fault
+from sequin_admin.sandbox.server import SandboxServer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/syncs/x/", "/syncs/x/salesforce:contact/", "/syncs/x/c/u/", "/mutations/1/"],
+)
+def test_every_page_needs_sign_in(client: Client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_login_page_is_open_and_signing_in_shows_the_syncs(
+    client: Client, sandbox: SandboxServer
+) -> None:
+    User.objects.create_user("ada", password="pw-for-tests-only")
+    assert client.get(reverse("login")).status_code == 200
+    response = client.post(
+        reverse("login"), {"username": "ada", "password": "pw-for-tests-only"}, follow=True
+    )
+    assert response.status_code == 200
+    assert b"salesforce:contact" in response.content
+
+
+def test_home_lists_syncs_with_provider_status_and_collections(
+    signed_in: Client, sandbox: SandboxServer
+) -> None:
+    response = signed_in.get("/")
+    html = response.content.decode()
+    for provider in ("salesforce", "hubspot", "stripe"):
+        assert provider in html
+    assert "active" in html
+    assert "stripe:customer" in html
+    assert "hubspot:contact" in html
+
+
+def test_unreachable_sequin_shows_a_message_not_an_error_page(
+    signed_in: Client, settings: object
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.SEQUIN_API_URL = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
+    settings.SEQUIN_TIMEOUT = (0.5, 0.5)  # type: ignore[attr-defined]
+    response = signed_in.get("/")
+    assert response.status_code == 200
+    assert b"Sequin could not be reached" in response.content
+
+
+def test_refused_token_shows_a_message(signed_in: Client, settings: object) -> None:
+    settings.SEQUIN_API_TOKEN = "wrong-token"  # type: ignore[attr-defined]
+    response = signed_in.get("/")
+    assert response.status_code == 200
+    assert b"Sequin refused the token" in response.content
+    assert b"wrong-token" not in response.content
+
+
+def test_garbage_from_sequin_shows_a_message(signed_in: Client, sandbox: SandboxServer) -> None:
+    sandbox.faults.set(Fault(kind="garbage", count=1, match="/v1/syncs"))
+    response = signed_in.get("/")
+    assert response.status_code == 200
+    assert b"Sequin answered with something unexpected" in response.content
+
+
+def test_pages_carry_a_strict_csp_and_no_inline_script_or_style(
+    signed_in: Client, sandbox: SandboxServer
+) -> None:
+    response = signed_in.get("/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "style-src 'self'" in policy
+    html = response.content.decode()
+    assert "<style" not in html
+    assert " style=" not in html
+    for chunk in html.split("<script")[1:]:
+        assert "src=" in chunk.split(">", 1)[0], "inline <script> found"
+
+
+def test_the_token_never_reaches_a_page(signed_in: Client, sandbox: SandboxServer) -> None:
+    from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN
+
+    assert DEFAULT_TOKEN.encode() not in signed_in.get("/").content
