@@ -8,10 +8,12 @@ unlike LogEntry the user is SET_NULL with the name copied, and failures are kept
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 
 class Outcome(models.TextChoices):
@@ -105,6 +107,20 @@ class Mutation(models.Model):
         return self.outcome in (Outcome.SUCCEEDED, Outcome.CONSUMERS_UNCONFIRMED) or (
             self.reconciliation == Reconciliation.APPLIED
         )
+
+    @property
+    def shown_outcome(self) -> str:
+        """The outcome as people should read it: a pending attempt that outlived any answer
+        (its process died) is unknown."""
+        if self.outcome == Outcome.PENDING and self.created_at < timezone.now() - timedelta(
+            seconds=settings.SEQUIN_PENDING_UNKNOWN_AFTER
+        ):
+            return Outcome.UNKNOWN
+        return self.outcome
+
+    @property
+    def shown_outcome_label(self) -> str:
+        return Outcome(self.shown_outcome).label
 
     @property
     def user_display(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -216,5 +216,20 @@ def _find_created(mutation: Mutation, sent: dict[str, Any]) -> tuple[bool, str]:
     return False, "no record created since the attempt holds the values sent."
 
 
-def records_from(values: Iterable[IndexedRecord]) -> dict[str, Seen]:
-    return {r.upstream_id: Seen(data=r.data, updated_idx=r.updated_idx) for r in values}
+def seen_in_index(
+    *, sync_id: str, collection_id: str, upstream_ids: Sequence[str]
+) -> dict[str, Seen]:
+    """What the index holds for these records: the "before" of an edit made without a form."""
+    rows = IndexedRecord.objects.filter(
+        sync_id=sync_id, collection_id=collection_id, upstream_id__in=upstream_ids
+    )
+    return {r.upstream_id: Seen(data=r.data, updated_idx=r.updated_idx) for r in rows}
+
+
+def mutations_prune(*, older_than_days: int, dry_run: bool = False) -> int:
+    """Retention: delete attempts older than the cut-off (their records and fields follow)."""
+    old = Mutation.objects.filter(created_at__lt=timezone.now() - timedelta(days=older_than_days))
+    if dry_run:
+        return old.count()
+    _, per_model = old.delete()
+    return per_model.get(Mutation._meta.label, 0)

@@ -16,6 +16,7 @@ from sequin_admin.mutations.services import mutation_run, mutations_reconcile
 from sequin_admin.sequin import Consumer, MutationRequest, SequinError, Sync
 from sequin_admin.sequin.configured import get_client
 
+from .conflicts import Conflict, conflicts_for
 from .fields import FieldKind, FieldSpec, field_specs, kinds_from_samples, same_value
 from .forms import FormState
 from .index import index_collection, index_get, index_refresh
@@ -118,20 +119,6 @@ def form_state_for(record: IndexedRecord) -> FormState:
     )
 
 
-@dataclass(frozen=True)
-class Conflict:
-    field: str
-    original: Any
-    upstream: Any
-    mine: Any
-    had_original: bool
-    has_upstream: bool
-
-    @property
-    def upstream_moved(self) -> bool:
-        return not same_value(self.original, self.upstream)
-
-
 UpdateStatus = Literal["no_change", "conflict", "sent", "duplicate"]
 
 
@@ -159,7 +146,9 @@ def record_update(
     current = record_catch_up(state=state)
     if current is not None and current.updated_idx > state.updated_idx:
         return UpdateOutcome(
-            status="conflict", conflicts=conflicts_for(state, changes, current), current=current
+            status="conflict",
+            conflicts=conflicts_for(original=state.values, changes=changes, current=current.data),
+            current=current,
         )
     request = MutationRequest(
         kind="update",
@@ -198,22 +187,6 @@ def record_catch_up(*, state: FormState) -> IndexedRecord | None:
     return index_get(
         sync_id=state.sync_id, collection_id=state.collection_id, upstream_id=state.upstream_id
     )
-
-
-def conflicts_for(
-    state: FormState, changes: Mapping[str, Any], current: IndexedRecord
-) -> list[Conflict]:
-    return [
-        Conflict(
-            field=key,
-            original=state.values.get(key),
-            upstream=current.data.get(key),
-            mine=value,
-            had_original=key in state.values,
-            has_upstream=key in current.data,
-        )
-        for key, value in changes.items()
-    ]
 
 
 def rebase_on(

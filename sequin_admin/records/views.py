@@ -17,6 +17,7 @@ from sequin_admin.mutations.selectors import record_timeline
 from sequin_admin.sequin import SequinError, SequinNotFound
 
 from . import services
+from .conflicts import Conflict
 from .fields import telling_columns
 from .forms import FormState, RecordForm, changes_json
 from .index import index_collection, index_get, index_page
@@ -218,7 +219,7 @@ def _render_record(
     form: RecordForm,
     *,
     preview: bool = False,
-    conflicts: list[services.Conflict] | None = None,
+    conflicts: list[Conflict] | None = None,
     mutation: Mutation | None = None,
     highlighted: list[str] | None = None,
     duplicate: bool = False,

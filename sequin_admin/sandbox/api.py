@@ -116,8 +116,10 @@ class SandboxApi:
     def _with_fault(
         self, fault: Fault, respond: Callable[[], Response], query: Query, body: bytes
     ) -> Response:
-        if fault.kind == "latency":
+        # Any fault may be slow: a 504 or a 429 that takes seconds is what upstreams do.
+        if fault.latency_ms:
             self.sleep(fault.latency_ms / 1000)
+        if fault.kind == "latency":
             return respond()
         if fault.writes_through:
             respond()

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from sequin_admin.mutations.selectors import (
+    MutationFilterForm,
+    export_csv,
+    export_json,
+    mutation_filter,
+)
+
+FILTERS = (
+    "user",
+    "outcome",
+    "kind",
+    "sync_id",
+    "collection_id",
+    "upstream_id",
+    "field",
+    "since",
+    "until",
+)
+
+
+class Command(BaseCommand):
+    help = "Write the mutation history, filtered as on /mutations/, as CSV or JSON to stdout."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--format", choices=["csv", "json"], default="csv")
+        for name in FILTERS:
+            parser.add_argument(f"--{name.replace('_', '-')}", dest=name)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        form = MutationFilterForm({k: options[k] for k in FILTERS if options.get(k)})
+        if not form.is_valid():
+            raise CommandError(form.errors.as_text())
+        rows = mutation_filter(form.filters())
+        chunks = export_json(rows) if options["format"] == "json" else export_csv(rows)
+        for chunk in chunks:
+            self.stdout.write(chunk, ending="")

@@ -1,0 +1,180 @@
+"""Retry and revert: new attempts built from a journaled one, through the conflict check.
+
+Both re-read the collection first (raising SequinError when they cannot: nothing is sent
+blind), send only what the upstream does not already hold, and link the new attempt to the
+original in the journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sequin_admin.records.conflicts import Conflict, conflicts_for
+from sequin_admin.records.fields import same_value
+from sequin_admin.records.index import index_get, index_refresh
+from sequin_admin.sequin import MutationRequest
+from sequin_admin.sequin.configured import get_client
+
+from .journal import Seen
+from .models import Kind, Mutation, Outcome, Reconciliation, Source
+from .services import User, mutation_run
+
+ReplayStatus = Literal["sent", "conflict", "nothing", "refused"]
+CATCH_UP_SECONDS = 5.0
+
+
+@dataclass
+class Replay:
+    status: ReplayStatus
+    mutation: Mutation | None = None
+    conflicts: list[Conflict] = field(default_factory=list)
+    message: str = ""
+
+
+def can_retry(mutation: Mutation) -> bool:
+    if mutation.kind == Kind.CREATE:
+        # A create that may have landed is never repeated: that would duplicate the record.
+        return mutation.outcome == Outcome.FAILED or (
+            mutation.reconciliation == Reconciliation.NOT_APPLIED
+        )
+    return mutation.outcome in (Outcome.FAILED, Outcome.UNKNOWN) and (
+        mutation.reconciliation != Reconciliation.APPLIED
+    )
+
+
+def can_revert(mutation: Mutation) -> bool:
+    return mutation.kind == Kind.UPDATE and mutation.applied
+
+
+def mutation_retry(
+    *, mutation: Mutation, user: User, keep_mine: Collection[str] | None = None
+) -> Replay:
+    """Send the same payload again. `keep_mine` holds "upstream_id.field" choices made
+    after a conflict; without it, any record that moved on upstream stops the retry."""
+    if not can_retry(mutation):
+        return Replay("refused", message="Only a failed or unknown attempt can be retried.")
+    _catch_up(mutation)
+    if mutation.kind == Kind.DELETE:
+        ids = [r.upstream_id for r in mutation.records.all()]
+        live = {uid: r for uid in ids if (r := _current(mutation, uid)) and not r.deleted}
+        if not live:
+            return Replay("nothing", message="Every record is already deleted.")
+        request = MutationRequest(
+            kind="delete",
+            sync_id=mutation.sync_id,
+            collection_id=mutation.collection_id,
+            upstream_ids=tuple(live),
+        )
+        seen = {uid: Seen(data=r.data, updated_idx=r.updated_idx) for uid, r in live.items()}
+        return _send(request, mutation, user, seen, Source.RETRY)
+
+    records: list[dict[str, Any]] = []
+    seen: dict[str, Seen] = {}
+    conflicts: list[Conflict] = []
+    for record in mutation.records.prefetch_related("changes"):
+        changes = {c.field: c.sent for c in record.changes.all()}
+        original = {c.field: c.before for c in record.changes.all() if c.had_before}
+        current = _current(mutation, record.upstream_id) if record.upstream_id else None
+        if current is not None:
+            changes = {k: v for k, v in changes.items() if not same_value(current.data.get(k), v)}
+            moved = (
+                record.before_updated_idx is not None
+                and current.updated_idx > record.before_updated_idx
+            )
+            if changes and moved:
+                if keep_mine is None:
+                    conflicts += conflicts_for(
+                        original=original,
+                        changes=changes,
+                        current=current.data,
+                        upstream_id=record.upstream_id,
+                    )
+                    continue
+                changes = {
+                    k: v for k, v in changes.items() if f"{record.upstream_id}.{k}" in keep_mine
+                }
+        if not changes:
+            continue
+        item: dict[str, Any] = {"data": changes}
+        if record.upstream_id:
+            item = {"upstream_id": record.upstream_id, "data": changes}
+            seen[record.upstream_id] = (
+                Seen(data=current.data, updated_idx=current.updated_idx)
+                if current is not None
+                else Seen(data=original, updated_idx=record.before_updated_idx)
+            )
+        records.append(item)
+    if conflicts:
+        return Replay("conflict", conflicts=conflicts)
+    if not records:
+        return Replay("nothing", message="The upstream already holds every value: nothing to send.")
+    request = MutationRequest(
+        kind=mutation.kind,  # type: ignore[arg-type]
+        sync_id=mutation.sync_id,
+        collection_id=mutation.collection_id,
+        records=tuple(records),
+        await_consumer_ids=tuple(mutation.await_consumer_ids),
+        await_consumers_timeout=mutation.request_body.get("await_consumers_timeout"),
+    )
+    return _send(request, mutation, user, seen, Source.RETRY)
+
+
+def mutation_revert(*, mutation: Mutation, user: User) -> Replay:
+    """Put back the before-values of the fields nobody has changed since."""
+    if not can_revert(mutation):
+        return Replay("refused", message="Only an applied update can be reverted.")
+    _catch_up(mutation)
+    records: list[dict[str, Any]] = []
+    seen: dict[str, Seen] = {}
+    left: list[str] = []
+    for record in mutation.records.prefetch_related("changes"):
+        current = _current(mutation, record.upstream_id)
+        if current is None:
+            left.append(f"{record.upstream_id} is no longer listed")
+            continue
+        data = {}
+        for change in record.changes.all():
+            if same_value(current.data.get(change.field), change.sent):
+                data[change.field] = change.before if change.had_before else None
+            else:
+                left.append(f"{record.upstream_id} {change.field} changed since")
+        if data:
+            records.append({"upstream_id": record.upstream_id, "data": data})
+            seen[record.upstream_id] = Seen(data=current.data, updated_idx=current.updated_idx)
+    note = f"Left as they are: {'; '.join(left)}." if left else ""
+    if not records:
+        return Replay("nothing", message=note or "Nothing to put back.")
+    request = MutationRequest(
+        kind="update",
+        sync_id=mutation.sync_id,
+        collection_id=mutation.collection_id,
+        records=tuple(records),
+    )
+    replay = _send(request, mutation, user, seen, Source.REVERT)
+    replay.message = note
+    return replay
+
+
+def _send(
+    request: MutationRequest, original: Mutation, user: User, seen: dict[str, Seen], source: Source
+) -> Replay:
+    links = {"retry_of": original} if source == Source.RETRY else {"revert_of": original}
+    new, _ = mutation_run(request=request, user=user, source=source, seen=seen, **links)
+    return Replay("sent", mutation=new)
+
+
+def _catch_up(mutation: Mutation) -> None:
+    index_refresh(
+        client=get_client(),
+        sync_id=mutation.sync_id,
+        collection_id=mutation.collection_id,
+        time_budget=CATCH_UP_SECONDS,
+    )
+
+
+def _current(mutation: Mutation, upstream_id: str) -> Any:
+    return index_get(
+        sync_id=mutation.sync_id, collection_id=mutation.collection_id, upstream_id=upstream_id
+    )

@@ -1,0 +1,54 @@
+"""What changed upstream under a person's edit, field by field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .fields import same_value
+
+
+@dataclass(frozen=True)
+class Conflict:
+    field: str
+    original: Any
+    upstream: Any
+    mine: Any
+    had_original: bool
+    has_upstream: bool
+    upstream_id: str = ""
+
+    @property
+    def upstream_moved(self) -> bool:
+        return not same_value(self.original, self.upstream) or (
+            self.had_original != self.has_upstream
+        )
+
+    @property
+    def choice_name(self) -> str:
+        """The name of the keep-mine/take-theirs input for this field."""
+        if self.upstream_id:
+            return f"resolve.{self.upstream_id}.{self.field}"
+        return f"resolve.{self.field}"
+
+
+def conflicts_for(
+    *,
+    original: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    current: Mapping[str, Any],
+    upstream_id: str = "",
+) -> list[Conflict]:
+    return [
+        Conflict(
+            field=key,
+            original=original.get(key),
+            upstream=current.get(key),
+            mine=value,
+            had_original=key in original,
+            has_upstream=key in current,
+            upstream_id=upstream_id,
+        )
+        for key, value in changes.items()
+    ]

@@ -1,0 +1,201 @@
+"""Exactly one journal entry per attempt, with its true outcome and per-field values."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth.models import User
+
+from sequin_admin.mutations.journal import Seen
+from sequin_admin.mutations.models import FieldChange, Mutation, Outcome, Source
+from sequin_admin.mutations.services import mutation_run, mutation_run_in_batches
+from sequin_admin.records.models import IndexedRecord
+from sequin_admin.sandbox.demo_data import CONSUMER_IDS
+from sequin_admin.sandbox.faults import Fault
+from sequin_admin.sandbox.server import SandboxServer
+from sequin_admin.sequin import MutationRequest
+
+Indexed = Callable[..., IndexedRecord]
+
+
+def send(record: IndexedRecord, user: User, data: dict, **extra: object) -> Mutation:
+    request = MutationRequest(
+        kind="update",
+        sync_id=record.sync_id,
+        collection_id=record.collection_id,
+        records=({"upstream_id": record.upstream_id, "data": data},),
+        **extra,  # type: ignore[arg-type]
+    )
+    mutation, is_new = mutation_run(
+        request=request,
+        user=user,
+        source=Source.FORM,
+        seen={record.upstream_id: Seen(data=record.data, updated_idx=record.updated_idx)},
+    )
+    assert is_new
+    return mutation
+
+
+def test_success_keeps_before_sent_and_returned(
+    indexed: Indexed, user: User, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    mutation = send(record, user, {"Title": "VP Journal"})
+    assert Mutation.objects.count() == 1
+    mutation.refresh_from_db()
+    assert mutation.outcome == Outcome.SUCCEEDED
+    assert mutation.username == "ada"
+    assert mutation.response_status == 200
+    assert mutation.duration_ms is not None
+    assert "sandbox-token" not in str(mutation.request_body) + mutation.response_body
+    (change,) = FieldChange.objects.filter(record__mutation=mutation)
+    assert (change.field, change.before, change.sent, change.returned) == (
+        "Title",
+        record.data["Title"],
+        "VP Journal",
+        "VP Journal",
+    )
+    assert change.record.returned_updated_idx > record.updated_idx
+    assert change.record.before_updated_idx == record.updated_idx
+
+
+FAULTS = [
+    (Fault(kind="timeout_504", apply=True), Outcome.UNKNOWN, 504),
+    (Fault(kind="timeout_504", apply=False), Outcome.UNKNOWN, 504),
+    (Fault(kind="drop", apply=True), Outcome.UNKNOWN, None),
+    (Fault(kind="consumers_500"), Outcome.CONSUMERS_UNCONFIRMED, 500),
+    (Fault(kind="rate_limit_429", count=0, retry_after=30), Outcome.FAILED, 429),
+    (Fault(kind="rate_limit_429", count=1, retry_after=0), Outcome.SUCCEEDED, 200),
+    (Fault(kind="garbage", status=502), Outcome.FAILED, 502),
+    (Fault(kind="garbage", status=200), Outcome.FAILED, 200),
+    (Fault(kind="error_500"), Outcome.FAILED, 500),
+    (Fault(kind="latency", latency_ms=50), Outcome.SUCCEEDED, 200),
+]
+
+
+@pytest.mark.parametrize(("fault", "outcome", "status"), FAULTS, ids=lambda v: str(v))
+def test_each_fault_leaves_one_entry_with_its_outcome(
+    indexed: Indexed,
+    user: User,
+    sandbox: SandboxServer,
+    fault: Fault,
+    outcome: Outcome,
+    status: int | None,
+) -> None:
+    record = indexed("salesforce:contact")
+    sandbox.faults.set(fault)
+    extra = {}
+    if fault.kind == "consumers_500":
+        extra = {"await_consumer_ids": (CONSUMER_IDS[0],), "await_consumers_timeout": 100}
+    send(record, user, {"Title": "Faulted"}, **extra)
+    (mutation,) = Mutation.objects.all()
+    assert mutation.outcome == outcome
+    assert mutation.response_status == status
+    assert mutation.finished_at is not None
+    (change,) = FieldChange.objects.filter(record__mutation=mutation)
+    assert (change.before, change.sent) == (record.data["Title"], "Faulted")
+    assert change.has_returned is (outcome == Outcome.SUCCEEDED)
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        ({"Email": "bad@"}, "INVALID_EMAIL_ADDRESS"),
+        ({"CreatedDate": "2020-01-01T00:00:00Z"}, "INVALID_FIELD_FOR_INSERT_UPDATE"),
+        ({"Shoe": "42"}, "INVALID_FIELD"),
+        ({"HasOptedOutOfEmail": "yes"}, "JSON_PARSER_ERROR"),
+        ({"LastName": None}, "REQUIRED_FIELD_MISSING"),
+    ],
+)
+def test_validation_errors_are_failures_with_the_upstream_words(
+    indexed: Indexed, user: User, data: dict, fragment: str
+) -> None:
+    record = indexed("salesforce:contact")
+    send(record, user, data)
+    (mutation,) = Mutation.objects.all()
+    assert mutation.outcome == Outcome.FAILED
+    assert mutation.response_status == 400
+    assert fragment in mutation.error_message
+
+
+def test_unknown_record_and_refused_token_are_failures(
+    indexed: Indexed, user: User, settings: object
+) -> None:
+    record = indexed("salesforce:contact")
+    ghost = IndexedRecord(
+        sync_id=record.sync_id,
+        collection_id=record.collection_id,
+        upstream_id="003GHOST",
+        data={},
+        updated_idx=1,
+    )
+    send(ghost, user, {"Title": "x"})
+    settings.SEQUIN_API_TOKEN = "nope"  # type: ignore[attr-defined]
+    send(record, user, {"Title": "x"})
+    statuses = list(Mutation.objects.order_by("id").values_list("outcome", "response_status"))
+    assert statuses == [(Outcome.FAILED, 404), (Outcome.FAILED, 401)]
+
+
+def test_unreachable_sequin_is_a_failure_with_nothing_sent(
+    indexed: Indexed, user: User, settings: object
+) -> None:
+    record = indexed("salesforce:contact")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.SEQUIN_API_URL = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
+    send(record, user, {"Title": "x"})
+    mutation = Mutation.objects.get()
+    assert mutation.outcome == Outcome.FAILED
+    assert mutation.response_status is None
+    assert mutation.error_title == "Sequin could not be reached"
+
+
+def test_a_form_token_sends_once(indexed: Indexed, user: User) -> None:
+    record = indexed("salesforce:contact")
+    request = MutationRequest(
+        kind="update",
+        sync_id=record.sync_id,
+        collection_id=record.collection_id,
+        records=({"upstream_id": record.upstream_id, "data": {"Title": "t"}},),
+    )
+    first, new_first = mutation_run(
+        request=request, user=user, source=Source.FORM, seen={}, form_token="tok"
+    )
+    again, new_again = mutation_run(
+        request=request, user=user, source=Source.FORM, seen={}, form_token="tok"
+    )
+    assert (new_first, new_again) == (True, False)
+    assert first.pk == again.pk
+    assert Mutation.objects.count() == 1
+
+
+def test_batches_are_split_by_the_cap_and_share_a_group(
+    indexed: Indexed, user: User, settings: object, sandbox: SandboxServer
+) -> None:
+    settings.SEQUIN_MAX_RECORDS_PER_MUTATION = 2  # type: ignore[attr-defined]
+    indexed("hubspot:company")
+    rows = list(IndexedRecord.objects.filter(collection_id="hubspot:company")[:5])
+    attempts = mutation_run_in_batches(
+        kind="update",
+        sync_id=rows[0].sync_id,
+        collection_id="hubspot:company",
+        records=[{"upstream_id": r.upstream_id, "data": {"city": "Oslo"}} for r in rows],
+        user=user,
+        source=Source.BULK,
+        seen={},
+    )
+    assert [len(m.request_body["records"]) for m in attempts] == [2, 2, 1]
+    assert len({m.group_id for m in attempts}) == 1
+    assert all(m.outcome == Outcome.SUCCEEDED for m in attempts)
+
+
+def test_deleting_a_user_keeps_their_entries(indexed: Indexed, user: User) -> None:
+    record = indexed("salesforce:contact")
+    send(record, user, {"Title": "Before leaving"})
+    user.delete()
+    mutation = Mutation.objects.get()
+    assert mutation.user is None
+    assert mutation.user_display == "ada"
