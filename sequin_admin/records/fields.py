@@ -128,7 +128,8 @@ def _kind_for(value: Any, sampled: FieldKind | None) -> FieldKind:
 def telling_rank(key: str) -> int:
     lowered = key.lower()
     for rank, telling in enumerate(TELLING_KEYS):
-        if lowered == telling or lowered.endswith(telling):
+        # `contact_email` is telling, `HasOptedOutOfEmail` is not.
+        if lowered == telling or lowered.endswith(f"_{telling}"):
             return rank
     return len(TELLING_KEYS)
 

@@ -93,6 +93,13 @@ class BooleanChoiceField(forms.TypedChoiceField):
         return value
 
 
+class IndentedJSONField(forms.JSONField):
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+
 def input_for(spec: FieldSpec) -> forms.Field:
     common: dict[str, Any] = {"label": spec.key, "required": False}
     kind: FieldKind = spec.kind
@@ -103,7 +110,7 @@ def input_for(spec: FieldSpec) -> forms.Field:
     if kind == "number":
         return forms.FloatField(widget=forms.NumberInput(attrs={"step": "any"}), **common)
     if kind == "json":
-        return forms.JSONField(widget=forms.Textarea(attrs={"rows": 4}), **common)
+        return IndentedJSONField(widget=forms.Textarea(attrs={"rows": 6}), **common)
     if kind == "longtext":
         return forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 4}), **common)
     return forms.CharField(strip=False, **common)

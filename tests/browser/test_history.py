@@ -1,0 +1,69 @@
+"""Reviewing, retrying and reverting changes in a real Chromium."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from sequin_admin.mutations.models import Mutation, Outcome
+from sequin_admin.sandbox.faults import Fault
+from sequin_admin.sandbox.server import SandboxServer
+from tests.browser.test_edit_loop import CONTACTS, field, open_contact, upstream
+
+pytestmark = pytest.mark.browser
+
+
+def send_title(page: Page, title: str) -> None:
+    field(page, "Title").fill(title)
+    page.get_by_role("button", name="Send to Sequin").click()
+
+
+def test_review_an_entrys_diff(signed_in_page: Page, sandbox: SandboxServer) -> None:
+    page = signed_in_page
+    contact = open_contact(page, sandbox)
+    send_title(page, "Reviewed title")
+    expect(page.get_by_text("Saved upstream.")).to_be_visible()
+    page.get_by_role("link", name="History").click()
+    expect(page.locator("#history-table")).to_contain_text(contact["upstream_id"])
+    page.get_by_label("Outcome", exact=True).select_option("failed")
+    expect(page.locator("#no-history")).to_be_visible()  # htmx re-rendered the results
+    expect(page).to_have_url(re.compile(r"outcome=failed"))
+    page.get_by_label("Outcome", exact=True).select_option("succeeded")
+    page.locator("#history-table").get_by_role("link", name=re.compile(r"^#\d+$")).first.click()
+    row = page.locator('.field-diff tr[data-field="Title"]')
+    expect(row.locator(".diff-before")).to_have_text(contact["data"]["Title"])
+    expect(row.locator(".diff-after")).to_have_text("Reviewed title")
+    expect(row.locator("td").nth(3)).to_have_text("Reviewed title")
+    expect(page.locator("#request-json")).to_contain_text('"Title": "Reviewed title"')
+
+
+def test_retry_a_failed_edit(signed_in_page: Page, sandbox: SandboxServer) -> None:
+    page = signed_in_page
+    contact = open_contact(page, sandbox)
+    sandbox.faults.set(Fault(kind="error_500"))
+    send_title(page, "Retried title")
+    expect(page.get_by_text("Sequin answered with something unexpected")).to_be_visible()
+    page.locator("#answer").get_by_role("link", name=re.compile(r"Mutation #")).click()
+    page.get_by_role("button", name="Retry").click()
+    expect(page.get_by_text("Saved upstream.")).to_be_visible()
+    expect(page.locator("#mutation-facts")).to_contain_text("retry of")
+    assert upstream(sandbox, contact)["Title"] == "Retried title"
+    assert [m.outcome for m in Mutation.objects.order_by("id")] == [
+        Outcome.FAILED,
+        Outcome.SUCCEEDED,
+    ]
+
+
+def test_revert_a_successful_edit(signed_in_page: Page, sandbox: SandboxServer) -> None:
+    page = signed_in_page
+    contact = open_contact(page, sandbox)
+    send_title(page, "Soon reverted")
+    expect(page.get_by_text("Saved upstream.")).to_be_visible()
+    page.locator("#answer").get_by_role("link", name=re.compile(r"Mutation #")).click()
+    page.get_by_role("button", name="Revert").click()
+    expect(page.get_by_text("Saved upstream.")).to_be_visible()
+    expect(page.locator("#mutation-facts")).to_contain_text("reverts")
+    assert upstream(sandbox, contact)["Title"] == contact["data"]["Title"]
+    assert CONTACTS in page.locator("h1").inner_text()

@@ -1,0 +1,64 @@
+"""Which input each field gets, which are read-only, which columns tell a record apart."""
+
+from __future__ import annotations
+
+from sequin_admin.records.fields import (
+    field_specs,
+    is_read_only,
+    kinds_from_samples,
+    same_value,
+    telling_columns,
+)
+
+
+def test_read_only_fields_per_provider() -> None:
+    assert is_read_only("salesforce:contact", "CreatedDate")
+    assert is_read_only("stripe:customer", "object")
+    assert is_read_only("hubspot:contact", "hs_object_id")
+    assert not is_read_only("salesforce:contact", "Email")
+
+
+def test_a_null_field_gets_the_kind_its_values_have_elsewhere() -> None:
+    kinds = kinds_from_samples(
+        [{"AnnualRevenue": None}, {"AnnualRevenue": 1200}, {"AnnualRevenue": 1.5}]
+    )
+    assert kinds["AnnualRevenue"] == "number"
+    specs = field_specs(
+        collection_id="salesforce:account",
+        data={"AnnualRevenue": None, "Id": "001"},
+        sample_kinds=kinds,
+    )
+    assert [(s.key, s.kind, s.read_only) for s in specs] == [
+        ("AnnualRevenue", "number", False),
+        ("Id", "text", True),
+    ]
+
+
+def test_long_text_and_json_kinds() -> None:
+    specs = field_specs(
+        collection_id="stripe:customer",
+        data={"description": "x" * 300, "metadata": {}, "preferred_locales": ["en"]},
+        sample_kinds={},
+    )
+    assert {s.key: s.kind for s in specs} == {
+        "description": "longtext",
+        "metadata": "json",
+        "preferred_locales": "json",
+    }
+
+
+def test_telling_columns_come_first() -> None:
+    keys = ["Id", "HasOptedOutOfEmail", "LeadSource", "Email", "Title", "LastName", "FirstName"]
+    assert telling_columns(keys, collection_id="salesforce:contact") == [
+        "FirstName",
+        "LastName",
+        "Email",
+        "Title",
+    ]
+
+
+def test_same_value_is_json_equality() -> None:
+    assert same_value(5, 5.0)
+    assert not same_value(True, 1)
+    assert not same_value("", None)
+    assert same_value({"a": [1, {"b": None}]}, {"a": [1.0, {"b": None}]})
