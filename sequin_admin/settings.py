@@ -74,12 +74,20 @@ MIDDLEWARE = [
 ROOT_URLCONF = "sequin_admin.urls"
 WSGI_APPLICATION = "sequin_admin.wsgi.application"
 
+_TEMPLATE_LOADERS: list[object] = [
+    "django.template.loaders.filesystem.Loader",
+    "django.template.loaders.app_directories.Loader",
+]
+if not DEBUG:
+    _TEMPLATE_LOADERS = [("django.template.loaders.cached.Loader", _TEMPLATE_LOADERS)]
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # Partials wrap the usual loaders; cached only off DEBUG, so edits show at once.
+            "loaders": [("template_partials.loader.Loader", _TEMPLATE_LOADERS)],
             # {% partialdef %} everywhere without {% load partials %}, as in Django 6.
             "builtins": ["template_partials.templatetags.partials"],
             "context_processors": [

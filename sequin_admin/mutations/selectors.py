@@ -38,7 +38,9 @@ def record_timeline(*, sync_id: str, collection_id: str, upstream_id: str) -> Qu
 class MutationFilterForm(forms.Form):
     """The history's filters; every one lives in the address, so a view can be bookmarked."""
 
-    user = forms.CharField(required=False, label="User")
+    user = forms.CharField(
+        required=False, label="User", widget=forms.TextInput(attrs={"list": "users"})
+    )
     outcome = forms.ChoiceField(
         required=False, choices=[("", "any outcome"), *Outcome.choices], label="Outcome"
     )
