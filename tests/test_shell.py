@@ -95,3 +95,37 @@ def test_the_token_never_reaches_a_page(signed_in: Client, sandbox: SandboxServe
     from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN
 
     assert DEFAULT_TOKEN.encode() not in signed_in.get("/").content
+
+
+def test_the_token_never_reaches_a_log_or_the_history(
+    signed_in: Client, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from sequin_admin.mutations.models import Mutation
+    from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN, SALESFORCE_SYNC_ID
+    from tests.helpers import open_record
+
+    caplog.set_level(logging.DEBUG)
+    signed_in.get(f"/syncs/{SALESFORCE_SYNC_ID}/salesforce:contact/")
+    contact = sandbox.store.any_record("salesforce:contact")
+    from sequin_admin.records.index import index_get
+
+    record = index_get(
+        sync_id=SALESFORCE_SYNC_ID,
+        collection_id="salesforce:contact",
+        upstream_id=contact["upstream_id"],
+    )
+    assert record is not None
+    for n, fault in enumerate(
+        (None, Fault(kind="garbage"), Fault(kind="rate_limit_429", retry_after=60))
+    ):
+        page = open_record(signed_in, record)  # a fresh form: each post is a new attempt
+        if fault:
+            sandbox.faults.set(fault)
+        signed_in.post(page.url, page.form_data({"Title": f"Logged {n}"}))
+    export = b"".join(signed_in.get("/mutations/export/?format=json").streaming_content)
+    assert Mutation.objects.count() == 3
+    assert caplog.records, "nothing was logged, so this test proves nothing"
+    assert DEFAULT_TOKEN not in caplog.text
+    assert DEFAULT_TOKEN.encode() not in export

@@ -12,11 +12,11 @@ from typing import Any
 
 from django import forms
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import Kind, Mutation, Outcome
+from .models import Kind, Mutation, MutationRecord, Outcome
 from .services import unanswered_before
 
 TIMELINE_LENGTH = 20
@@ -26,11 +26,13 @@ EXPORT_CHUNK = 500
 
 
 def record_timeline(*, sync_id: str, collection_id: str, upstream_id: str) -> QuerySet[Mutation]:
+    """The record's attempts, newest first, each with only this record's field changes."""
+    own = MutationRecord.objects.filter(upstream_id=upstream_id).prefetch_related("changes")
     return (
         Mutation.objects.filter(
             sync_id=sync_id, collection_id=collection_id, records__upstream_id=upstream_id
         )
-        .prefetch_related("records__changes")
+        .prefetch_related(Prefetch("records", queryset=own))
         .order_by("-id")[:TIMELINE_LENGTH]
     )
 

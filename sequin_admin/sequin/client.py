@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -35,6 +35,7 @@ from .errors import (
 from .types import Consumer, MutationRequest, MutationResult, Record, RecordPage, Sync
 
 Timeout = tuple[float, float]
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT: Timeout = (5.0, 40.0)
 DEFAULT_PAGE_SIZE = 500
@@ -94,17 +95,17 @@ class SequinClient:
 
     def list_syncs(self) -> list[Sync]:
         body, _ = self._call("GET", "/v1/syncs")
-        return [Sync.from_json(item) for item in _items(body, "data")]
+        return _parsed(Sync.from_json, _items(body, "data"))
 
     def get_sync(self, sync_id: str) -> Sync:
         body, _ = self._call("GET", f"/v1/syncs/{sync_id}")
         if not isinstance(body, Mapping) or "id" not in body:
             raise SequinUnexpectedAnswer("Sequin returned a sync without an id.", status=200)
-        return Sync.from_json(body)
+        return _parsed(Sync.from_json, [body])[0]
 
     def list_consumers(self) -> list[Consumer]:
         body, _ = self._call("GET", "/v1/http-consumers")
-        return [Consumer.from_json(item) for item in _items(body, "data")]
+        return _parsed(Consumer.from_json, _items(body, "data"))
 
     # Records
 
@@ -124,7 +125,7 @@ class SequinClient:
         if after_cursor:
             params["after_cursor"] = after_cursor
         body, _ = self._call("GET", "/v1/records", params=params)
-        records = tuple(Record.from_json(item) for item in _items(body, "records"))
+        records = tuple(_parsed(Record.from_json, _items(body, "records")))
         cursor = body.get("cursor") if isinstance(body, Mapping) else None
         return RecordPage(records=records, cursor=str(cursor) if cursor else after_cursor)
 
@@ -168,7 +169,7 @@ class SequinClient:
             retry_rate_limit=request.kind != "create",
             awaited=bool(request.await_consumer_ids),
         )
-        records = tuple(Record.from_json(item) for item in _items(body, "records"))
+        records = tuple(_parsed(Record.from_json, _items(body, "records")))
         return MutationResult(records=records, status=status, body=body, attempts=attempts)
 
     # Transport
@@ -257,6 +258,17 @@ def _retry_after_seconds(header: str | None) -> float | None:
         return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
+
+
+def _parsed(parse: Callable[[Mapping[str, Any]], T], items: list[Mapping[str, Any]]) -> list[T]:
+    """Typed values, or SequinUnexpectedAnswer when an item lacks what the docs promise."""
+    try:
+        return [parse(item) for item in items]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SequinUnexpectedAnswer(
+            f"Sequin's answer is not shaped as documented ({type(exc).__name__}: {exc}).",
+            status=200,
+        ) from exc
 
 
 def _items(body: Any, key: str) -> list[Mapping[str, Any]]:

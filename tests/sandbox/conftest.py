@@ -39,27 +39,6 @@ class Api:
         self.session.close()
 
 
-# These override the project-wide fixtures of the same names, so the sandbox's tests run on their
-# own (also with `-p no:django`, where the Django `settings` fixture does not exist).
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
-    with SandboxServer(db_path=":memory:", token=DEFAULT_TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
-def _admin_talks_to_sandbox() -> None:
-    """The sandbox knows nothing of the admin, so its tests configure nothing of it."""
-
-
-@pytest.fixture
-def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
-    """The sandbox in its freshly seeded state, with no faults switched on."""
-    sandbox_server.store.reset()
-    yield sandbox_server
-    sandbox_server.faults.clear()
-
-
 @pytest.fixture
 def api(sandbox: SandboxServer) -> Iterator[Api]:
     client = Api(sandbox.url)

@@ -323,3 +323,41 @@ def test_rate_limited_read_is_retried_by_the_client_not_the_transport(
     sandbox.faults.set(Fault(kind="rate_limit_429", count=0, retry_after=2, match="/v1/syncs"))
     with pytest.raises(SequinRateLimited):
         client.list_syncs()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"records": [{"collection_id": "c", "data": {}}]}',  # no upstream_id
+        b'{"records": [{"upstream_id": "1", "updated_idx": "seven"}]}',
+        b'{"records": {"not": "a list"}}',
+        b"[1, 2, 3]",
+    ],
+)
+def test_answers_not_shaped_as_documented_are_unexpected(body: bytes) -> None:
+    """A stand-in peer that answers 200 with JSON of the wrong shape."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Wrong(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Wrong)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = SequinClient(
+            base_url=f"http://127.0.0.1:{server.server_port}", token="t", timeout=(1, 2)
+        )
+        with pytest.raises(SequinUnexpectedAnswer):
+            client.list_records_page(sync_id="s", collection_id="c")
+    finally:
+        server.shutdown()
+        server.server_close()
