@@ -11,7 +11,7 @@ import json
 import re
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crispy_forms.helper import FormHelper
@@ -52,6 +52,10 @@ class FormState:
             "t": self.token,
         }
         return signing.dumps(payload, salt=STATE_SALT, compress=True)
+
+    def renewed(self) -> FormState:
+        """The same form state under a new one-time token."""
+        return replace(self, token=secrets.token_urlsafe(16))
 
     @classmethod
     def load(cls, text: str) -> FormState:
@@ -204,6 +208,12 @@ class RecordForm(forms.Form):
                     self.add_error("new_field_value", str(exc))
         self.changes = changes
         return cleaned
+
+    def reissue(self, state: FormState) -> None:
+        """Render the submitted values again under `state`."""
+        data = self.data.copy()
+        data["state"] = state.sign()
+        self.data = data
 
     def add_upstream_error(self, message: str) -> None:
         """Put the upstream's message on the field it names, else on the form."""

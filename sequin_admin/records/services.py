@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 
 from sequin_admin.mutations.journal import Seen
-from sequin_admin.mutations.models import Mutation, Source
+from sequin_admin.mutations.models import Mutation, Outcome, Source
 from sequin_admin.mutations.services import mutation_run, mutations_reconcile
 from sequin_admin.sequin import Consumer, MutationRequest, SequinError, Sync
 from sequin_admin.sequin.configured import get_client
@@ -165,9 +165,13 @@ def record_update(
         seen={state.upstream_id: Seen(data=state.values, updated_idx=state.updated_idx)},
         form_token=state.token,
     )
-    current = index_get(
-        sync_id=state.sync_id, collection_id=state.collection_id, upstream_id=state.upstream_id
-    )
+    if mutation.outcome == Outcome.CONSUMERS_UNCONFIRMED:
+        # Applied upstream but no record came back: read it, so the form shows what is there.
+        current = record_catch_up(state=state)
+    else:
+        current = index_get(
+            sync_id=state.sync_id, collection_id=state.collection_id, upstream_id=state.upstream_id
+        )
     return UpdateOutcome(
         status="sent" if is_new else "duplicate", mutation=mutation, current=current
     )

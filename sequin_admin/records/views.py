@@ -5,6 +5,7 @@ import shlex
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from sequin_admin.htmx import HtmxHttpRequest
-from sequin_admin.mutations.models import Mutation
+from sequin_admin.mutations.models import Mutation, Outcome
 from sequin_admin.mutations.selectors import record_timeline
 from sequin_admin.sequin import SequinError, SequinNotFound
 
@@ -22,6 +23,8 @@ from .fields import telling_columns
 from .forms import FormState, RecordForm, changes_json
 from .index import index_collection, index_get, index_page
 from .models import IndexedRecord
+
+VALIDATION_STATUSES = (400, 422)
 
 
 @require_GET
@@ -181,16 +184,12 @@ def record_detail(
     if mutation.applied and outcome.status == "sent":
         fresh = _record_form(services.form_state_for(current))
         return _render_record(request, current, fresh, mutation=mutation, highlighted=list(changes))
-    if (
-        mutation.error_message
-        and mutation.outcome == "failed"
-        and mutation.response_status
-        in (
-            400,
-            422,
-        )
-    ):
+    if mutation.outcome == Outcome.FAILED and mutation.response_status in VALIDATION_STATUSES:
         form.add_upstream_error(mutation.error_message)
+    if outcome.status == "sent":
+        # The edits stay for another try, which is a new attempt: it needs a token of its own
+        # (and meets the conflict check if the unknown outcome did land).
+        form.reissue(state.renewed())
     return _render_record(
         request, current, form, mutation=mutation, duplicate=outcome.status == "duplicate"
     )
@@ -201,7 +200,8 @@ def _record_form(state: FormState | None, data: Any = None) -> RecordForm:
         # A posted form: its own signed state decides which fields it has.
         try:
             state = FormState.load(data.get("state", ""))
-        except Exception:
+        except (signing.BadSignature, KeyError, TypeError):
+            # The form's own validation reports the bad state.
             return RecordForm(data, specs=[], consumers=services.consumer_list())
         return RecordForm(
             data, specs=services.record_specs(state=state), consumers=services.consumer_list()

@@ -13,7 +13,7 @@ from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.demo_data import CONSUMER_IDS
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
-from tests.helpers import open_record, post
+from tests.helpers import OpenRecord, open_record, post
 
 Indexed = Callable[..., IndexedRecord]
 
@@ -311,3 +311,39 @@ def test_tampered_state_is_refused(signed_in: Client, indexed: Indexed) -> None:
     html = post(signed_in, page.url, data)
     assert "not issued by this server" in html
     assert not Mutation.objects.exists()
+
+
+def test_after_a_refusal_the_corrected_form_sends_again(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    refused = post(signed_in, page.url, page.form_data({"Email": "nope"}))
+    again = OpenRecord(url=page.url, html=refused, record=record)
+    assert again.state != page.state  # a new token for the next attempt
+    html = post(signed_in, page.url, again.form_data({"Email": "fixed@example.com"}))
+    assert "Saved upstream" in html
+    assert [m.outcome for m in Mutation.objects.order_by("id")] == [
+        Outcome.FAILED,
+        Outcome.SUCCEEDED,
+    ]
+    assert upstream(sandbox, record)["data"]["Email"] == "fixed@example.com"
+
+
+def test_consumers_unconfirmed_shows_the_record_as_it_is_upstream(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    sandbox.faults.set(Fault(kind="consumers_500"))
+    html = post(
+        signed_in,
+        page.url,
+        page.form_data({"Title": "Applied anyway"}, raw={"await_consumer_ids": [CONSUMER_IDS[1]]}),
+    )
+    assert "consumers not confirmed" in html
+    fresh = index_get(
+        sync_id=record.sync_id, collection_id=record.collection_id, upstream_id=record.upstream_id
+    )
+    assert fresh is not None and fresh.data["Title"] == "Applied anyway"
+    assert f'id="updated-idx">{fresh.updated_idx}<' in html
