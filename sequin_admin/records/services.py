@@ -28,8 +28,6 @@ CONSUMERS_CACHE_SECONDS = 60
 SAMPLE_SIZE = 200
 # Before a send the index catches up with what changed upstream, within this many seconds.
 PRE_SEND_REFRESH_SECONDS = 3.0
-# A collection's first visit fills its index, page by page, within this budget per request.
-REFRESH_STEP_SECONDS = 1.5
 
 
 def sync_list() -> list[Sync]:
@@ -53,22 +51,19 @@ def collections_of(*, sync: Sync) -> list[IndexedCollection]:
     ]
 
 
-def collection_refresh_step(*, sync_id: str, collection_id: str) -> IndexedCollection:
-    """One slice of a refresh; call again while `.refreshing`."""
+def collection_refresh(
+    *, sync_id: str, collection_id: str, time_budget: float | None = None
+) -> IndexedCollection:
+    """Catch the index up with Sequin; with a budget, one slice: call again while
+    `.refreshing`. A finished refresh settles the collection's unknown outcomes."""
     state = index_refresh(
         client=get_client(),
         sync_id=sync_id,
         collection_id=collection_id,
-        time_budget=REFRESH_STEP_SECONDS,
+        time_budget=time_budget,
     )
     if not state.refreshing:
         _reconcile_after_refresh(sync_id=sync_id, collection_id=collection_id)
-    return state
-
-
-def collection_refresh(*, sync_id: str, collection_id: str) -> IndexedCollection:
-    state = index_refresh(client=get_client(), sync_id=sync_id, collection_id=collection_id)
-    _reconcile_after_refresh(sync_id=sync_id, collection_id=collection_id)
     return state
 
 

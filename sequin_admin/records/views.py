@@ -25,6 +25,8 @@ from .index import index_collection, index_get, index_page
 from .models import IndexedRecord
 
 VALIDATION_STATUSES = (400, 422)
+# A refresh from the page runs in slices of this many seconds, with progress between them.
+REFRESH_STEP_SECONDS = 1.5
 
 
 @require_GET
@@ -56,7 +58,9 @@ def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str
     if state.last_refreshed_at is None and not request.htmx:
         # The first visit fills the index; a slice now, the rest continues from the page.
         try:
-            state = services.collection_refresh_step(sync_id=sync_id, collection_id=collection_id)
+            state = services.collection_refresh(
+                sync_id=sync_id, collection_id=collection_id, time_budget=REFRESH_STEP_SECONDS
+            )
         except SequinError as exc:
             error = exc
     q = request.GET.get("q", "").strip()
@@ -105,10 +109,12 @@ def _keys_of(rows: Any) -> list[str]:
 def collection_refresh(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> HttpResponse:
     error = None
     try:
-        if request.htmx:
-            state = services.collection_refresh_step(sync_id=sync_id, collection_id=collection_id)
-        else:
-            state = services.collection_refresh(sync_id=sync_id, collection_id=collection_id)
+        # With htmx a slice per request, the page asking for the next; without, all at once.
+        state = services.collection_refresh(
+            sync_id=sync_id,
+            collection_id=collection_id,
+            time_budget=REFRESH_STEP_SECONDS if request.htmx else None,
+        )
     except SequinError as exc:
         state, error = index_collection(sync_id=sync_id, collection_id=collection_id), exc
     if not request.htmx:
