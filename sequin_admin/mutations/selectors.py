@@ -210,6 +210,43 @@ def _json_cell(value: Any, present: bool = True) -> str:
     return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False) if present else ""
 
 
+def csv_rows(m: Mutation) -> Iterator[list[Any]]:
+    """One row per field change (one per record for a delete), in CSV_COLUMNS order."""
+    common = [
+        m.pk,
+        m.created_at.isoformat(),
+        m.username,
+        m.source,
+        m.kind,
+        m.sync_id,
+        m.collection_id,
+    ]
+    tail = [
+        m.outcome,
+        m.reconciliation,
+        m.response_status or "",
+        m.error_message,
+        m.duration_ms if m.duration_ms is not None else "",
+        m.group_id or "",
+        m.retry_of_id or "",
+        m.revert_of_id or "",
+    ]
+    for record in m.records.all():
+        changes = list(record.changes.all())
+        if not changes:
+            yield [*common, record.upstream_id, "", "", "", "", *tail]
+        for c in changes:
+            yield [
+                *common,
+                record.upstream_id,
+                c.field,
+                _json_cell(c.before, c.had_before),
+                _json_cell(c.sent),
+                _json_cell(c.returned, c.has_returned),
+                *tail,
+            ]
+
+
 def export_csv(rows: QuerySet[Mutation]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -223,41 +260,7 @@ def export_csv(rows: QuerySet[Mutation]) -> Iterator[str]:
     writer.writerow(CSV_COLUMNS)
     yield flush()
     for m in _export_rows(rows):
-        common = [
-            m.pk,
-            m.created_at.isoformat(),
-            m.username,
-            m.source,
-            m.kind,
-            m.sync_id,
-            m.collection_id,
-        ]
-        tail = [
-            m.outcome,
-            m.reconciliation,
-            m.response_status or "",
-            m.error_message,
-            m.duration_ms if m.duration_ms is not None else "",
-            m.group_id or "",
-            m.retry_of_id or "",
-            m.revert_of_id or "",
-        ]
-        for record in m.records.all():
-            changes = list(record.changes.all())
-            if not changes:
-                writer.writerow([*common, record.upstream_id, "", "", "", "", *tail])
-            for c in changes:
-                writer.writerow(
-                    [
-                        *common,
-                        record.upstream_id,
-                        c.field,
-                        _json_cell(c.before, c.had_before),
-                        _json_cell(c.sent),
-                        _json_cell(c.returned, c.has_returned),
-                        *tail,
-                    ]
-                )
+        writer.writerows(csv_rows(m))
         yield flush()
 
 
