@@ -141,10 +141,11 @@ def _store_returned(mutation: Mutation, result: MutationResult) -> None:
         record.returned_updated_idx = returned.updated_idx
         record.returned_data = returned.data
         record.save(update_fields=["upstream_id", "returned_updated_idx", "returned_data"])
-        for change in record.changes.all():
+        changes = list(record.changes.all())
+        for change in changes:
             change.has_returned = change.field in returned.data
             change.returned = returned.data.get(change.field)
-            change.save(update_fields=["has_returned", "returned"])
+        FieldChange.objects.bulk_update(changes, ["has_returned", "returned"])
 
 
 def journal_reconcile(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -253,7 +253,3 @@ def fields_named_in(message: str, keys: Sequence[str]) -> list[str]:
         if re.search(rf"(?<![\w.]){re.escape(key)}(?![\w])", message):
             found.append(key)
     return found
-
-
-def changes_json(changes: Mapping[str, Any]) -> str:
-    return json.dumps(changes, indent=2, ensure_ascii=False)

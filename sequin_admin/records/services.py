@@ -145,13 +145,11 @@ def record_update(
             conflicts=conflicts_for(original=state.values, changes=changes, current=current.data),
             current=current,
         )
-    request = MutationRequest(
-        kind="update",
-        sync_id=state.sync_id,
-        collection_id=state.collection_id,
-        records=({"upstream_id": state.upstream_id, "data": dict(changes)},),
-        await_consumer_ids=tuple(await_consumer_ids),
-        await_consumers_timeout=await_consumers_timeout if await_consumer_ids else None,
+    request = update_request(
+        state=state,
+        changes=changes,
+        await_consumer_ids=await_consumer_ids,
+        await_consumers_timeout=await_consumers_timeout,
     )
     mutation, is_new = mutation_run(
         request=request,
@@ -169,6 +167,24 @@ def record_update(
         )
     return UpdateOutcome(
         status="sent" if is_new else "duplicate", mutation=mutation, current=current
+    )
+
+
+def update_request(
+    *,
+    state: FormState,
+    changes: Mapping[str, Any],
+    await_consumer_ids: Sequence[str] = (),
+    await_consumers_timeout: int | None = None,
+) -> MutationRequest:
+    """The update a form sends; the preview shows exactly this."""
+    return MutationRequest(
+        kind="update",
+        sync_id=state.sync_id,
+        collection_id=state.collection_id,
+        records=({"upstream_id": state.upstream_id, "data": dict(changes)},),
+        await_consumer_ids=tuple(await_consumer_ids),
+        await_consumers_timeout=await_consumers_timeout if await_consumer_ids else None,
     )
 
 

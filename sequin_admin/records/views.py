@@ -20,7 +20,7 @@ from sequin_admin.sequin import SequinError, SequinNotFound
 from . import services
 from .conflicts import Conflict
 from .fields import telling_columns
-from .forms import FormState, RecordForm, changes_json
+from .forms import FormState, RecordForm
 from .index import index_collection, index_get, index_page
 from .models import IndexedRecord
 
@@ -238,7 +238,7 @@ def _render_record(
         "record": record,
         "form": form,
         "record_url": record_url,
-        "preview": _preview(record, form) if preview or conflicts is None else None,
+        "preview": _preview(form) if preview or conflicts is None else None,
         "show_preview": preview,
         "conflicts": conflicts,
         "mutation": mutation,
@@ -257,20 +257,15 @@ def _render_record(
     return render(request, template, context)
 
 
-def _preview(record: IndexedRecord, form: RecordForm) -> dict[str, str] | None:
-    if not form.is_bound or not form.is_valid() or not form.changes:
+def _preview(form: RecordForm) -> dict[str, str] | None:
+    if not form.is_bound or not form.is_valid() or not form.changes or not form.form_state:
         return None
-    body: dict[str, Any] = {
-        "kind": "update",
-        "sync_id": record.sync_id,
-        "collection_id": record.collection_id,
-        "records": [{"upstream_id": record.upstream_id, "data": form.changes}],
-    }
-    consumers = form.cleaned_data.get("await_consumer_ids")
-    if consumers:
-        body["await_consumer_ids"] = consumers
-        body["await_consumers_timeout"] = form.cleaned_data.get("await_consumers_timeout")
-    text = json.dumps(body, indent=2, ensure_ascii=False)
+    body = services.update_request(
+        state=form.form_state,
+        changes=form.changes,
+        await_consumer_ids=form.cleaned_data.get("await_consumer_ids") or (),
+        await_consumers_timeout=form.cleaned_data.get("await_consumers_timeout"),
+    ).body()
     url = f"{settings.SEQUIN_API_URL.rstrip('/')}/v1/mutations/run"
     curl = (
         f"curl -X POST {shlex.quote(url)} "
@@ -278,7 +273,7 @@ def _preview(record: IndexedRecord, form: RecordForm) -> dict[str, str] | None:
         "-H 'Content-Type: application/json' "
         f"-d {shlex.quote(json.dumps(body, ensure_ascii=False))}"
     )
-    return {"json": text, "curl": curl, "changes": changes_json(form.changes)}
+    return {"json": json.dumps(body, indent=2, ensure_ascii=False), "curl": curl}
 
 
 @require_POST
@@ -293,5 +288,5 @@ def record_preview(
     return render(
         request,
         "records/record_detail.html#preview",
-        {"preview": _preview(record, form), "show_preview": True, "form": form},
+        {"preview": _preview(form), "show_preview": True, "form": form},
     )
