@@ -144,7 +144,7 @@ def attempts_per_day(rows: QuerySet[Mutation], *, days: int = CHART_DAYS) -> Cha
         .annotate(day=TruncDate("created_at"))
         .values("day", "outcome")
         .order_by()
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id", distinct=True))  # filters on fields join; count attempts once
     )
     per_day: dict[date, dict[str, int]] = {}
     for row in counts:

@@ -209,3 +209,16 @@ def test_record_page_shows_its_timeline(signed_in: Client, indexed: Indexed, use
     timeline = signed_in.get(url).content.decode().split('id="record-timeline"', 1)[1]
     assert f'href="/mutations/{mutation.pk}/"' in timeline
     assert "On the timeline" in timeline
+
+
+def test_chart_counts_an_attempt_once_however_many_records_match(signed_in: Client) -> None:
+    request = MutationRequest(
+        kind="update",
+        sync_id="s1",
+        collection_id="salesforce:contact",
+        records=tuple({"upstream_id": f"u{i}", "data": {"Title": "x"}} for i in range(3)),
+    )
+    journal_start(request=request, user=None, source=Source.BULK, seen={})
+    html = signed_in.get("/mutations/?field=Title").content.decode()
+    assert ": 1 pending</title>" in html
+    assert results(html).count('<td><a href="/mutations/') == 1
