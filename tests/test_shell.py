@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -9,6 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
 
@@ -77,18 +79,34 @@ def test_garbage_from_sequin_shows_a_message(signed_in: Client, sandbox: Sandbox
     assert b"Sequin answered with something unexpected" in response.content
 
 
-def test_pages_carry_a_strict_csp_and_no_inline_script_or_style(
-    signed_in: Client, sandbox: SandboxServer
-) -> None:
-    response = signed_in.get("/")
-    policy = response["Content-Security-Policy"]
-    assert "script-src 'self'" in policy
-    assert "style-src 'self'" in policy
-    html = response.content.decode()
+def assert_no_inline_script_or_style(html: str) -> None:
     assert "<style" not in html
     assert " style=" not in html
+    assert not re.search(r"<[^>]*\son[a-z]+=", html), "inline event handler found"
     for chunk in html.split("<script")[1:]:
         assert "src=" in chunk.split(">", 1)[0], "inline <script> found"
+
+
+def test_every_kind_of_page_fits_a_strict_csp(signed_in: Client, sandbox: SandboxServer) -> None:
+    from sequin_admin.mutations.models import Mutation
+    from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
+    from tests.helpers import open_record
+
+    collection = f"/syncs/{SALESFORCE_SYNC_ID}/salesforce:contact/"
+    pages = ["/", f"/syncs/{SALESFORCE_SYNC_ID}/", collection, "/mutations/"]
+    signed_in.get(collection)
+    contact = sandbox.store.any_record("salesforce:contact")
+    record = IndexedRecord.objects.get(upstream_id=contact["upstream_id"])
+    page = open_record(signed_in, record)
+    signed_in.post(page.url, page.form_data({"Title": "CSP"}))
+    pages += [page.url, f"/mutations/{Mutation.objects.get().pk}/"]
+    for path in pages:
+        response = signed_in.get(path)
+        assert response.status_code == 200, path
+        policy = response["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "style-src 'self'" in policy, path
+        assert "'unsafe-inline'" not in policy
+        assert_no_inline_script_or_style(response.content.decode())
 
 
 def test_the_token_never_reaches_a_page(signed_in: Client, sandbox: SandboxServer) -> None:
