@@ -75,8 +75,9 @@ def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str
         after=request.GET.get("after"),
         before=request.GET.get("before"),
     )
-    all_keys = _keys_of(page.rows) or _keys_of(
-        IndexedRecord.objects.filter(sync_id=sync_id, collection_id=collection_id)[:20]
+    # The page's own keys; on an empty page (a search with no match) the collection's.
+    all_keys = _keys_of(page.rows) or list(
+        services.sample_kinds(sync_id=sync_id, collection_id=collection_id)
     )
     chosen = [c for c in request.GET.getlist("col") if c in all_keys]
     columns = chosen or telling_columns(all_keys, collection_id=collection_id)
