@@ -7,13 +7,17 @@ unlike LogEntry the user is SET_NULL with the name copied, and failures are kept
 
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+
+
+def unanswered_before() -> datetime:
+    """Pending attempts older than this have lost their process: their outcome is unknown."""
+    return timezone.now() - timedelta(seconds=settings.SEQUIN_PENDING_UNKNOWN_AFTER)
 
 
 class Outcome(models.TextChoices):
@@ -112,9 +116,7 @@ class Mutation(models.Model):
     def shown_outcome(self) -> str:
         """The outcome as people should read it: a pending attempt that outlived any answer
         (its process died) is unknown."""
-        if self.outcome == Outcome.PENDING and self.created_at < timezone.now() - timedelta(
-            seconds=settings.SEQUIN_PENDING_UNKNOWN_AFTER
-        ):
+        if self.outcome == Outcome.PENDING and self.created_at < unanswered_before():
             return Outcome.UNKNOWN
         return self.outcome
 
@@ -161,7 +163,3 @@ class FieldChange(models.Model):
 
     def __str__(self) -> str:
         return self.field
-
-
-def new_group_id() -> uuid.UUID:
-    return uuid.uuid4()

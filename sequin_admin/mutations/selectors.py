@@ -16,8 +16,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import Kind, Mutation, MutationRecord, Outcome
-from .services import unanswered_before
+from .models import Kind, Mutation, MutationRecord, Outcome, unanswered_before
 
 TIMELINE_LENGTH = 20
 PAGE_SIZE = 50

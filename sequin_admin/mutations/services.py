@@ -21,7 +21,15 @@ from sequin_admin.sequin import MutationRequest, SequinError
 from sequin_admin.sequin.configured import get_client
 
 from .journal import Seen, journal_finish, journal_reconcile, journal_start
-from .models import Kind, Mutation, MutationRecord, Outcome, Reconciliation, Source
+from .models import (
+    Kind,
+    Mutation,
+    MutationRecord,
+    Outcome,
+    Reconciliation,
+    Source,
+    unanswered_before,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,11 +116,6 @@ def _ms_since(started: float) -> int:
 
 
 # Unknown outcomes
-
-
-def unanswered_before() -> Any:
-    """Pending attempts older than this have lost their process: their outcome is unknown."""
-    return timezone.now() - timedelta(seconds=settings.SEQUIN_PENDING_UNKNOWN_AFTER)
 
 
 def mutations_needing_reconciliation(

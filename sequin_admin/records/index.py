@@ -168,8 +168,7 @@ def index_refresh(
     if state.refresh_started_at is None:
         state.refresh_started_at = timezone.now()
         state.refresh_fetched = 0
-        state.refresh_error = ""
-        state.save(update_fields=["refresh_started_at", "refresh_fetched", "refresh_error"])
+        state.save(update_fields=["refresh_started_at", "refresh_fetched"])
     started = time.monotonic()
     try:
         for page in client.iter_record_pages(
@@ -185,10 +184,9 @@ def index_refresh(
                 state.save(update_fields=["cursor", "refresh_fetched"])
             if time_budget is not None and time.monotonic() - started > time_budget:
                 return state
-    except SequinError as exc:
+    except SequinError:
         state.refresh_started_at = None
-        state.refresh_error = f"{exc.title}: {exc.message}"
-        state.save(update_fields=["refresh_started_at", "refresh_error"])
+        state.save(update_fields=["refresh_started_at"])
         raise
     live = IndexedRecord.objects.filter(sync_id=sync_id, collection_id=collection_id)
     state.record_count = live.filter(deleted=False).count()

@@ -20,8 +20,6 @@ class IndexedCollection(models.Model):
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
     refresh_started_at = models.DateTimeField(null=True, blank=True)
     refresh_fetched = models.PositiveIntegerField(default=0)
-    refresh_error = models.TextField(blank=True)
-    visible_columns = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

@@ -203,21 +203,18 @@ def record_detail(
 
 
 def _record_form(state: FormState | None, data: Any = None) -> RecordForm:
-    if state is None:
-        # A posted form: its own signed state decides which fields it has.
+    """A fresh form for `state`, or a posted one (`data`) shaped by its own signed state."""
+    if data is not None:
         try:
             state = FormState.load(data.get("state", ""))
         except (signing.BadSignature, KeyError, TypeError):
-            # The form's own validation reports the bad state.
-            return RecordForm(data, specs=[], consumers=services.consumer_list())
-        return RecordForm(
-            data, specs=services.record_specs(state=state), consumers=services.consumer_list()
-        )
-    return RecordForm(
-        initial={"state": state.sign()},
-        specs=services.record_specs(state=state),
-        consumers=services.consumer_list(),
-    )
+            state = None  # the form's own validation reports the bad state
+    specs = services.record_specs(state=state) if state else []
+    consumers = services.consumer_list()
+    if data is not None:
+        return RecordForm(data, specs=specs, consumers=consumers)
+    assert state is not None
+    return RecordForm(initial={"state": state.sign()}, specs=specs, consumers=consumers)
 
 
 def _render_record(

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 MutationKind = Literal["create", "update", "delete"]
-MUTATION_KINDS: tuple[MutationKind, ...] = ("create", "update", "delete")
 
 JsonObject = dict[str, Any]
 

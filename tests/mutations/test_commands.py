@@ -30,23 +30,28 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
-def test_mutate_update_is_journaled_with_the_indexed_before(
-    indexed: Indexed, user: User, tmp_path: Path, sandbox: SandboxServer
-) -> None:
-    record = indexed("salesforce:contact")
-    file = tmp_path / "r.json"
-    file.write_text(json.dumps([{"upstream_id": record.upstream_id, "data": {"Title": "CLI"}}]))
-    output = run(
+def mutate(tmp_path: Path, kind: str, items: list, *extra: str) -> str:
+    """`manage.py mutate KIND FILE` on the demo Salesforce contacts."""
+    file = tmp_path / f"{kind}.json"
+    file.write_text(json.dumps(items))
+    return run(
         "mutate",
-        "update",
+        kind,
         str(file),
         "--sync",
         SALESFORCE_SYNC_ID,
         "--collection",
         "salesforce:contact",
-        "--user",
-        "ada",
+        *extra,
     )
+
+
+def test_mutate_update_is_journaled_with_the_indexed_before(
+    indexed: Indexed, user: User, tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    items = [{"upstream_id": record.upstream_id, "data": {"Title": "CLI"}}]
+    output = mutate(tmp_path, "update", items, "--user", "ada")
     mutation = Mutation.objects.get()
     assert f"#{mutation.pk} succeeded" in output
     assert (mutation.source, mutation.username) == (Source.COMMAND, "ada")
@@ -55,30 +60,11 @@ def test_mutate_update_is_journaled_with_the_indexed_before(
 
 
 def test_mutate_create_and_delete(tmp_path: Path, sandbox: SandboxServer, db: None) -> None:
-    file = tmp_path / "c.json"
-    file.write_text(json.dumps([{"data": {"LastName": "Atreides", "FirstName": "Paul"}}]))
-    run(
-        "mutate",
-        "create",
-        str(file),
-        "--sync",
-        SALESFORCE_SYNC_ID,
-        "--collection",
-        "salesforce:contact",
-    )
+    mutate(tmp_path, "create", [{"data": {"LastName": "Atreides", "FirstName": "Paul"}}])
     created = Mutation.objects.get()
     upstream_id = created.records.get().upstream_id
     assert created.outcome == Outcome.SUCCEEDED and upstream_id
-    file.write_text(json.dumps([upstream_id]))
-    run(
-        "mutate",
-        "delete",
-        str(file),
-        "--sync",
-        SALESFORCE_SYNC_ID,
-        "--collection",
-        "salesforce:contact",
-    )
+    mutate(tmp_path, "delete", [upstream_id])
     deleted = Mutation.objects.get(kind="delete")
     assert deleted.outcome == Outcome.SUCCEEDED
     assert sandbox.store.get_record(SALESFORCE_SYNC_ID, "salesforce:contact", upstream_id)[
@@ -88,18 +74,8 @@ def test_mutate_create_and_delete(tmp_path: Path, sandbox: SandboxServer, db: No
 
 def test_mutate_reports_a_failure(indexed: Indexed, tmp_path: Path, sandbox: SandboxServer) -> None:
     record = indexed("salesforce:contact")
-    file = tmp_path / "r.json"
-    file.write_text(json.dumps([{"upstream_id": record.upstream_id, "data": {"Email": "x"}}]))
     with pytest.raises(CommandError, match="Not every attempt was applied"):
-        run(
-            "mutate",
-            "update",
-            str(file),
-            "--sync",
-            SALESFORCE_SYNC_ID,
-            "--collection",
-            "salesforce:contact",
-        )
+        mutate(tmp_path, "update", [{"upstream_id": record.upstream_id, "data": {"Email": "x"}}])
     assert Mutation.objects.get().outcome == Outcome.FAILED
 
 
