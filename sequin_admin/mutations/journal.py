@@ -16,17 +16,18 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
-from sequin_admin.sequin import MutationRequest, MutationResult, SequinError
+from sequin_admin.sequin import ErrorKind, MutationRequest, MutationResult, SequinError
 
 from .models import FieldChange, Mutation, MutationRecord, Outcome, Reconciliation, Source
 
 MAX_RESPONSE_CHARS = 20_000
 
-OUTCOME_OF_ERROR = {
-    "failed": Outcome.FAILED,
-    "unknown": Outcome.UNKNOWN,
-    "consumers_unconfirmed": Outcome.CONSUMERS_UNCONFIRMED,
-}
+
+def outcome_of(error: SequinError) -> Outcome:
+    """The journal's outcome for an error: only an answer that rules a write out is failed."""
+    if error.kind == ErrorKind.CONSUMERS_UNCONFIRMED:
+        return Outcome.CONSUMERS_UNCONFIRMED
+    return Outcome.UNKNOWN if error.may_have_landed else Outcome.FAILED
 
 
 @dataclass(frozen=True)
@@ -110,15 +111,17 @@ def journal_finish(
         mutation.attempts = result.attempts
         mutation.response_body = json.dumps(result.body, indent=2)[:MAX_RESPONSE_CHARS]
     elif error is not None:
-        mutation.outcome = OUTCOME_OF_ERROR[error.outcome]
+        mutation.outcome = outcome_of(error)
         mutation.response_status = error.status
         mutation.response_body = error.body_text[:MAX_RESPONSE_CHARS]
+        mutation.error_kind = error.kind
         mutation.error_title = error.title
         mutation.error_message = error.message
         mutation.retry_after = getattr(error, "retry_after", None)
     else:
         # A fault of our own after the request left: whether it landed is not known.
         mutation.outcome = Outcome.UNKNOWN
+        mutation.error_kind = ErrorKind.UNKNOWN
         mutation.error_title = "The admin failed while sending"
         mutation.error_message = f"{type(unexpected).__name__}: {unexpected}"
     with transaction.atomic():
@@ -153,6 +156,7 @@ def journal_reconcile(
 ) -> Mutation:
     if ended_unanswered:
         mutation.outcome = Outcome.UNKNOWN
+        mutation.error_kind = ErrorKind.UNKNOWN
         mutation.error_title = "No answer was recorded"
         mutation.error_message = "The process ended while the request was under way."
     mutation.reconciliation = verdict

@@ -14,6 +14,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from sequin_admin.sequin import ErrorKind
+
 
 def unanswered_before() -> datetime:
     """Pending attempts older than this have lost their process: their outcome is unknown."""
@@ -70,6 +72,10 @@ class Mutation(models.Model):
     outcome = models.CharField(max_length=32, choices=Outcome.choices, default=Outcome.PENDING)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.TextField(blank=True)
+    # What the answer meant, as the client decided it (sequin.ErrorKind); blank on success.
+    error_kind = models.CharField(
+        max_length=32, blank=True, choices=[(k.value, k.value) for k in ErrorKind]
+    )
     error_title = models.CharField(max_length=200, blank=True)
     error_message = models.TextField(blank=True)
     retry_after = models.FloatField(null=True, blank=True)

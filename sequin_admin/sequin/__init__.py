@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .client import SequinClient
 from .errors import (
+    ErrorKind,
     SequinAuthError,
     SequinConsumersNotConfirmed,
     SequinError,
@@ -18,6 +19,7 @@ from .types import Consumer, MutationRequest, MutationResult, Record, RecordPage
 
 __all__ = [
     "Consumer",
+    "ErrorKind",
     "MutationRequest",
     "MutationResult",
     "Record",

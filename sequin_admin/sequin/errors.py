@@ -1,17 +1,30 @@
 """One typed error for every kind of answer Sequin (or the network) can give.
 
-Each error says what it means for a mutation: `outcome` is "failed" (nothing was applied, or
-the upstream refused), "unknown" (the change may have reached the upstream) or
-"consumers_unconfirmed" (applied upstream; the awaited consumers did not confirm in time).
+The client decides what an answer means, once: each error class carries its `kind`, and
+everything above the client (the journal, the views, the templates) switches on that kind,
+never on HTTP status codes. `may_have_landed` says whether a mutation that ended in this
+error may still have reached the upstream.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from enum import StrEnum
+from typing import Any, ClassVar
 
-Outcome = Literal["failed", "unknown", "consumers_unconfirmed"]
+
+class ErrorKind(StrEnum):
+    """What an answer means; the journal stores it as `Mutation.error_kind`."""
+
+    VALIDATION = "validation"
+    AUTH = "auth"
+    NOT_FOUND = "not_found"
+    RATE_LIMITED = "rate_limited"
+    UNKNOWN = "unknown"
+    CONSUMERS_UNCONFIRMED = "consumers_unconfirmed"
+    UNEXPECTED = "unexpected"
+    UNREACHABLE = "unreachable"
+
 
 # Bodies are kept for the journal and the error page, bounded so a huge HTML page from a proxy
 # cannot fill the database.
@@ -19,8 +32,10 @@ MAX_BODY_CHARS = 20_000
 
 
 class SequinError(Exception):
-    outcome: ClassVar[Outcome] = "failed"
+    kind: ClassVar[ErrorKind] = ErrorKind.UNEXPECTED
     title: ClassVar[str] = "Sequin answered with an error"
+    # True where a mutation may have reached the upstream although no success came back.
+    may_have_landed: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -36,29 +51,26 @@ class SequinError(Exception):
         self.body_text = body_text[:MAX_BODY_CHARS]
         self.field_errors: dict[str, list[str]] = dict(field_errors or {})
 
-    @property
-    def body_json(self) -> Any:
-        try:
-            return json.loads(self.body_text)
-        except ValueError:
-            return None
-
 
 class SequinValidationError(SequinError):
     """400 or 422: the upstream (or Sequin) refused the data."""
 
+    kind = ErrorKind.VALIDATION
     title = "The upstream refused the change"
 
 
 class SequinAuthError(SequinError):
+    kind = ErrorKind.AUTH
     title = "Sequin refused the token"
 
 
 class SequinNotFound(SequinError):
+    kind = ErrorKind.NOT_FOUND
     title = "Not found upstream"
 
 
 class SequinRateLimited(SequinError):
+    kind = ErrorKind.RATE_LIMITED
     title = "Rate limited"
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
@@ -69,26 +81,32 @@ class SequinRateLimited(SequinError):
 class SequinOutcomeUnknown(SequinError):
     """504, a read timeout or a dropped connection: the change may have been applied."""
 
-    outcome = "unknown"
+    kind = ErrorKind.UNKNOWN
     title = "Outcome unknown"
+    may_have_landed = True
 
 
 class SequinConsumersNotConfirmed(SequinError):
     """500 after `await_consumer_ids`: saved upstream, the consumers did not confirm in time."""
 
-    outcome = "consumers_unconfirmed"
+    kind = ErrorKind.CONSUMERS_UNCONFIRMED
     title = "Saved upstream; consumers not confirmed in time"
+    may_have_landed = True
 
 
 class SequinUnexpectedAnswer(SequinError):
-    """A body that is not JSON, another 5xx, or a status Sequin does not document."""
+    """A body that is not JSON, another 5xx, or a status Sequin does not document. For a
+    mutation nobody knows whether the write happened, so it is reconciled like a 504."""
 
+    kind = ErrorKind.UNEXPECTED
     title = "Sequin answered with something unexpected"
+    may_have_landed = True
 
 
 class SequinUnreachable(SequinError):
     """Nothing reached Sequin (refused connection, DNS, connect timeout), or a read failed."""
 
+    kind = ErrorKind.UNREACHABLE
     title = "Sequin could not be reached"
 
 

@@ -68,9 +68,9 @@ FAULTS = [
     (Fault(kind="consumers_500"), Outcome.CONSUMERS_UNCONFIRMED, 500),
     (Fault(kind="rate_limit_429", count=0, retry_after=30), Outcome.FAILED, 429),
     (Fault(kind="rate_limit_429", count=1, retry_after=0), Outcome.SUCCEEDED, 200),
-    (Fault(kind="garbage", status=502), Outcome.FAILED, 502),
-    (Fault(kind="garbage", status=200), Outcome.FAILED, 200),
-    (Fault(kind="error_500"), Outcome.FAILED, 500),
+    (Fault(kind="garbage", status=502), Outcome.UNKNOWN, 502),
+    (Fault(kind="garbage", status=200), Outcome.UNKNOWN, 200),
+    (Fault(kind="error_500"), Outcome.UNKNOWN, 500),
     (Fault(kind="latency", latency_ms=50), Outcome.SUCCEEDED, 200),
 ]
 

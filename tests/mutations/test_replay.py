@@ -26,7 +26,7 @@ def test_retry_of_a_failed_attempt_sends_the_same_payload(
     indexed: Indexed, user: User, sandbox: SandboxServer
 ) -> None:
     record = indexed("salesforce:contact")
-    sandbox.faults.set(Fault(kind="error_500"))
+    sandbox.faults.set(Fault(kind="rate_limit_429", count=1, retry_after=30))
     failed = send(record, user, {"Title": "Second time lucky"})
     assert failed.outcome == Outcome.FAILED
     result = mutation_retry(mutation=failed, user=user)

@@ -16,6 +16,7 @@ from sequin_admin.sandbox.demo_data import (
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
 from sequin_admin.sequin import (
+    ErrorKind,
     MutationRequest,
     SequinAuthError,
     SequinClient,
@@ -141,7 +142,7 @@ def test_validation_error_keeps_the_upstream_words(
     assert caught.value.status == 400
     assert "Email" in caught.value.message
     assert "nope" in caught.value.message
-    assert caught.value.outcome == "failed"
+    assert caught.value.kind == ErrorKind.VALIDATION and not caught.value.may_have_landed
 
 
 def test_unknown_consumer_gives_field_errors_from_the_management_shape(
@@ -224,7 +225,7 @@ def test_504_means_outcome_unknown(
     with pytest.raises(SequinOutcomeUnknown) as caught:
         client_for_sandbox.run_mutation(update(contact(sandbox)["upstream_id"], {"Title": "X"}))
     assert caught.value.status == 504
-    assert caught.value.outcome == "unknown"
+    assert caught.value.kind == ErrorKind.UNKNOWN and caught.value.may_have_landed
     assert "timed out" in caught.value.message
 
 
@@ -268,7 +269,7 @@ def test_500_after_await_means_consumers_not_confirmed(
     )
     with pytest.raises(SequinConsumersNotConfirmed) as caught:
         client_for_sandbox.run_mutation(request)
-    assert caught.value.outcome == "consumers_unconfirmed"
+    assert caught.value.kind == ErrorKind.CONSUMERS_UNCONFIRMED
 
 
 def test_plain_500_is_unexpected(client_for_sandbox: SequinClient, sandbox: SandboxServer) -> None:
@@ -286,7 +287,6 @@ def test_body_that_is_not_json_is_unexpected_and_kept(
         client_for_sandbox.run_mutation(update(contact(sandbox)["upstream_id"], {"Title": "X"}))
     assert caught.value.status == 502
     assert "<" in caught.value.body_text
-    assert caught.value.body_json is None
 
 
 def test_nothing_listening_is_unreachable() -> None:
