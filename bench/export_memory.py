@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from bench.common import Environment, Row, measure_interleaved, peak_kib, print_table, ratio, say
+from sequin_admin.mutations.export import CSV_COLUMNS, csv_rows, export_csv, export_json
 from sequin_admin.mutations.models import (
     FieldChange,
     Kind,
@@ -26,7 +27,6 @@ from sequin_admin.mutations.models import (
     Outcome,
     Source,
 )
-from sequin_admin.mutations.selectors import CSV_COLUMNS, csv_rows, export_csv, export_json
 from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
 
 SIZES = (2_000, 20_000)
@@ -176,7 +176,7 @@ def _mutation(group_id: uuid.UUID, position: int) -> Mutation:
     returned = {**_contact(position, sent["Title"]), **sent}
     return Mutation(
         username="ada",
-        source=Source.BULK,
+        source=Source.COMMAND,
         kind=Kind.UPDATE,
         sync_id=SALESFORCE_SYNC_ID,
         collection_id=COLLECTION_ID,

@@ -14,7 +14,7 @@ import requests
 
 from bench.common import Environment, Row, measure_interleaved, print_table, ratio
 from sequin_admin.mutations.models import Outcome, Source
-from sequin_admin.mutations.services import mutation_run
+from sequin_admin.mutations.run import mutation_run
 from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN, SALESFORCE_SYNC_ID
 from sequin_admin.sequin import MutationRequest, SequinClient
 

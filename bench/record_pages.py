@@ -22,7 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench.common import Environment, Row, measure_interleaved, print_table, ratio, say
-from sequin_admin.records.index import PAGE_SIZE, index_page, search_text_for
+from sequin_admin.records.index import search_text_for
+from sequin_admin.records.listing import PAGE_SIZE, index_page
 from sequin_admin.records.models import IndexedCollection, IndexedRecord
 from sequin_admin.sandbox.demo_words import (
     COMPANY_WORDS,

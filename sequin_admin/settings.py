@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "csp",
     "sequin_admin.records",
     "sequin_admin.mutations",
+    "sequin_admin.edits",
 ]
 
 MIDDLEWARE = [

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from sequin_admin.records.models import IndexedRecord
-from sequin_admin.records.services import collection_refresh
+from sequin_admin.records.refresh import collection_refresh
 from sequin_admin.sandbox.demo_data import (
     DEFAULT_TOKEN,
     HUBSPOT_SYNC_ID,

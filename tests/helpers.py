@@ -1,19 +1,53 @@
-"""Shared steps of the view tests: open a record page, post its form as a browser would."""
+"""Steps the tests share: send an edit through the journal, open a record page and post its
+form as a browser would, drive the record page in a real browser."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html import unescape
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from playwright.sync_api import Locator, Page, expect
 
-from sequin_admin.records.forms import data_name
+from sequin_admin.edits.forms import data_name
+from sequin_admin.mutations.journal import Seen
+from sequin_admin.mutations.models import Mutation, Source
+from sequin_admin.mutations.run import mutation_run
 from sequin_admin.records.models import IndexedRecord
+from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
+from sequin_admin.sandbox.server import SandboxServer
+from sequin_admin.sequin import MutationRequest
+
+Indexed = Callable[..., IndexedRecord]
+CONTACTS = "salesforce:contact"
+BROWSER_PASSWORD = "pw-for-browser-tests"
+
+
+def send(record: IndexedRecord, user: User, data: dict, **extra: object) -> Mutation:
+    request = MutationRequest(
+        kind="update",
+        sync_id=record.sync_id,
+        collection_id=record.collection_id,
+        records=({"upstream_id": record.upstream_id, "data": data},),
+        **extra,  # type: ignore[arg-type]
+    )
+    mutation, is_new = mutation_run(
+        request=request,
+        user=user,
+        source=Source.FORM,
+        seen={record.upstream_id: Seen(data=record.data, updated_idx=record.updated_idx)},
+    )
+    assert is_new
+    return mutation
+
+
+# The record page through Django's test client
 
 
 @dataclass
@@ -67,3 +101,31 @@ def post(client: Client, url: str, data: dict[str, Any], *, htmx: bool = True) -
     response = client.post(url, data, headers=headers)
     assert response.status_code == 200, response.status_code
     return response.content.decode()
+
+
+# The record page in a real browser
+
+
+def sign_in(page: Page, username: str = "ada") -> User:
+    user = User.objects.create_user(username, password=BROWSER_PASSWORD)
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(BROWSER_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+    return user
+
+
+def open_contact(page: Page, sandbox: SandboxServer) -> dict:
+    contact = sandbox.store.any_record(CONTACTS)
+    page.goto(f"/syncs/{SALESFORCE_SYNC_ID}/{CONTACTS}/{contact['upstream_id']}/")
+    expect(page.get_by_role("heading", name=contact["upstream_id"])).to_be_visible()
+    return contact
+
+
+def field(page: Page, key: str) -> Locator:
+    return page.get_by_label(key, exact=True)
+
+
+def upstream(sandbox: SandboxServer, contact: dict) -> dict:
+    return sandbox.store.get_record(SALESFORCE_SYNC_ID, CONTACTS, contact["upstream_id"])["data"]

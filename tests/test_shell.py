@@ -60,14 +60,14 @@ def test_unreachable_sequin_shows_a_message_not_an_error_page(
     settings.SEQUIN_API_URL = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
     settings.SEQUIN_TIMEOUT = (0.5, 0.5)  # type: ignore[attr-defined]
     response = signed_in.get("/")
-    assert response.status_code == 200
+    assert response.status_code == 502
     assert b"Sequin could not be reached" in response.content
 
 
 def test_refused_token_shows_a_message(signed_in: Client, settings: object) -> None:
     settings.SEQUIN_API_TOKEN = "wrong-token"  # type: ignore[attr-defined]
     response = signed_in.get("/")
-    assert response.status_code == 200
+    assert response.status_code == 502
     assert b"Sequin refused the token" in response.content
     assert b"wrong-token" not in response.content
 
@@ -75,7 +75,7 @@ def test_refused_token_shows_a_message(signed_in: Client, settings: object) -> N
 def test_garbage_from_sequin_shows_a_message(signed_in: Client, sandbox: SandboxServer) -> None:
     sandbox.faults.set(Fault(kind="garbage", count=1, match="/v1/syncs"))
     response = signed_in.get("/")
-    assert response.status_code == 200
+    assert response.status_code == 502
     assert b"Sequin answered with something unexpected" in response.content
 
 

@@ -41,7 +41,6 @@ class Source(models.TextChoices):
     RETRY = "retry", "retry"
     REVERT = "revert", "revert"
     COMMAND = "command", "command line"
-    BULK = "bulk", "bulk job"
 
 
 class Reconciliation(models.TextChoices):
@@ -117,6 +116,22 @@ class Mutation(models.Model):
         return self.outcome in (Outcome.SUCCEEDED, Outcome.CONSUMERS_UNCONFIRMED) or (
             self.reconciliation == Reconciliation.APPLIED
         )
+
+    @property
+    def retryable(self) -> bool:
+        """Whether sending the same change again is safe and may help."""
+        if self.kind == Kind.CREATE:
+            # A create that may have landed is never repeated: that would duplicate the record.
+            return self.outcome == Outcome.FAILED or (
+                self.reconciliation == Reconciliation.NOT_APPLIED
+            )
+        return self.outcome in (Outcome.FAILED, Outcome.UNKNOWN) and (
+            self.reconciliation != Reconciliation.APPLIED
+        )
+
+    @property
+    def revertible(self) -> bool:
+        return self.kind == Kind.UPDATE and self.applied
 
     @property
     def shown_outcome(self) -> str:

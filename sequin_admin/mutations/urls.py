@@ -9,6 +9,4 @@ urlpatterns = [
     path("export/", views.mutation_export, name="mutation_export"),
     path("<int:mutation_id>/", views.mutation_detail, name="mutation_detail"),
     path("<int:mutation_id>/reconcile/", views.mutation_reconcile, name="mutation_reconcile"),
-    path("<int:mutation_id>/retry/", views.mutation_retry, name="mutation_retry"),
-    path("<int:mutation_id>/revert/", views.mutation_revert, name="mutation_revert"),
 ]

@@ -1,3 +1,5 @@
+"""The history: every attempt, filtered, charted, exported, and one attempt in full."""
+
 from __future__ import annotations
 
 import json
@@ -7,38 +9,48 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
-from sequin_admin.htmx import HtmxHttpRequest
-from sequin_admin.sequin import SequinError
+from sequin_admin.error_pages import sequin_error_page
+from sequin_admin.htmx import Fragment, HtmxHttpRequest
 
-from . import replay, services
+from .chart import chart_of
+from .export import export_csv, export_json
+from .forms import MutationFilterForm
 from .models import Mutation
+from .reconcile import mutation_reconcile as reconcile
 from .selectors import (
-    MutationFilterForm,
     attempts_per_day,
-    export_csv,
-    export_json,
+    chart_days,
     mutation_filter,
     mutation_page,
+    usernames,
 )
+
+LIST_PAGE = "mutations/mutation_list.html"
+HISTORY_RESULTS = Fragment(LIST_PAGE, "history-results")
+OUTCOME_ALERT = "mutations/outcome_alert.html"
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
     form = MutationFilterForm(request.GET)
     rows = mutation_filter(form.filters())
-    after = request.GET.get("after", "")
-    page = mutation_page(rows, after=int(after) if after.isdigit() else None)
+    days = chart_days()
     context = {
         "form": form,
-        "page": page,
-        "chart": attempts_per_day(rows),
-        "users": Mutation.objects.order_by().values_list("username", flat=True).distinct(),
+        "page": mutation_page(rows, after=_page_key(request.GET.get("after", ""))),
+        "chart": chart_of(attempts_per_day(rows, days=days), days=days),
+        "users": usernames(),
     }
-    template = "mutations/mutation_list.html"
-    if request.htmx and request.htmx.target == "history-results":
-        template += "#history-results"
+    template = HISTORY_RESULTS.template if HISTORY_RESULTS.wanted_by(request) else LIST_PAGE
     return render(request, template, context)
+
+
+def _page_key(text: str) -> int | None:
+    """The `after` id of a page; anything else (a typo, "²") means the first page."""
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 @require_GET
@@ -63,10 +75,11 @@ def mutation_detail(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
         ),
         pk=mutation_id,
     )
-    return render(request, "mutations/mutation_detail.html", _detail_context(mutation))
+    return render(request, "mutations/mutation_detail.html", detail_context(mutation))
 
 
-def _detail_context(mutation: Mutation, **extra: object) -> dict[str, object]:
+def detail_context(mutation: Mutation, **extra: object) -> dict[str, object]:
+    """What the attempt's page shows; the retry view adds the conflicts it met."""
     try:
         response_json = json.dumps(json.loads(mutation.response_body), indent=2)
     except ValueError:
@@ -75,71 +88,15 @@ def _detail_context(mutation: Mutation, **extra: object) -> dict[str, object]:
         "mutation": mutation,
         "request_json": json.dumps(mutation.request_body, indent=2, ensure_ascii=False),
         "response_json": response_json,
-        "can_retry": replay.can_retry(mutation),
-        "can_revert": replay.can_revert(mutation),
         **extra,
     }
 
 
 @require_POST
+@sequin_error_page
 def mutation_reconcile(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
-    mutation = get_object_or_404(Mutation, pk=mutation_id)
-    error = None
-    try:
-        mutation = services.mutation_reconcile(mutation=mutation)
-    except SequinError as exc:
-        error = exc
+    mutation = reconcile(mutation=get_object_or_404(Mutation, pk=mutation_id))
     if request.htmx:
-        return render(
-            request, "mutations/outcome_alert.html", {"mutation": mutation, "error": error}
-        )
-    if error:
-        messages.error(request, f"Could not re-read the records: {error.message}")
-    else:
-        messages.info(request, f"Checked: {mutation.get_reconciliation_display()}.")
+        return render(request, OUTCOME_ALERT, {"mutation": mutation})
+    messages.info(request, f"Checked: {mutation.get_reconciliation_display()}.")
     return redirect(mutation)
-
-
-@require_POST
-def mutation_retry(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
-    mutation = get_object_or_404(Mutation, pk=mutation_id)
-    keep_mine = None
-    if request.POST.get("action") == "resolve":
-        keep_mine = {
-            name.removeprefix("resolve.")
-            for name, value in request.POST.items()
-            if name.startswith("resolve.") and value == "mine"
-        }
-    try:
-        result = replay.mutation_retry(mutation=mutation, user=request.user, keep_mine=keep_mine)
-    except SequinError as exc:
-        messages.error(request, f"Could not re-read the records, nothing was sent: {exc.message}")
-        return redirect(mutation)
-    return _after_replay(request, mutation, result, "Retry")
-
-
-@require_POST
-def mutation_revert(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
-    mutation = get_object_or_404(Mutation, pk=mutation_id)
-    try:
-        result = replay.mutation_revert(mutation=mutation, user=request.user)
-    except SequinError as exc:
-        messages.error(request, f"Could not re-read the records, nothing was sent: {exc.message}")
-        return redirect(mutation)
-    return _after_replay(request, mutation, result, "Revert")
-
-
-def _after_replay(
-    request: HtmxHttpRequest, original: Mutation, result: replay.Replay, action: str
-) -> HttpResponse:
-    if result.status == "conflict":
-        return render(
-            request,
-            "mutations/mutation_detail.html",
-            _detail_context(original, conflicts=result.conflicts),
-        )
-    if result.status == "sent" and result.mutation is not None:
-        messages.info(request, f"{action} sent as mutation #{result.mutation.pk}. {result.message}")
-        return redirect(result.mutation)
-    messages.warning(request, f"{action}: {result.message}")
-    return redirect(original)

@@ -76,10 +76,13 @@ def kind_of(value: Any) -> FieldKind | None:
     return "longtext" if len(text) > LONG_TEXT or "\n" in text else "text"
 
 
-def kinds_from_samples(samples: Iterable[Mapping[str, Any]]) -> dict[str, FieldKind]:
+def kinds_from_samples(
+    samples: Iterable[Mapping[str, Any]], *, known: Mapping[str, FieldKind] | None = None
+) -> dict[str, FieldKind]:
     """The kind of each key across records, so a field that is null here still gets the
-    input its values elsewhere need (a number input for a null AnnualRevenue)."""
-    kinds: dict[str, FieldKind] = {}
+    input its values elsewhere need (a number input for a null AnnualRevenue). `known`
+    kinds are widened by the samples: a refresh adds each page to what it found before."""
+    kinds: dict[str, FieldKind] = dict(known or {})
     for data in samples:
         for key, value in data.items():
             kind = kind_of(value)
@@ -137,16 +140,3 @@ def telling_rank(key: str) -> int:
 def telling_columns(keys: Iterable[str], *, collection_id: str, count: int = 4) -> list[str]:
     candidates = [k for k in keys if not is_read_only(collection_id, k)]
     return sorted(candidates, key=telling_rank)[:count]
-
-
-def same_value(a: Any, b: Any) -> bool:
-    """JSON equality: 5 equals 5.0, but True is not 1."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b

@@ -1,22 +1,16 @@
-"""Reading and filling the record index (see models.py for why it exists)."""
+"""Writing and reading single rows of the record index (see models.py for why it exists)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
-from sequin_admin.sequin import Record, SequinClient, SequinError
-from sequin_admin.sequin.client import DEFAULT_PAGE_SIZE
+from sequin_admin.sequin import Record
 
-from .models import IndexedCollection, IndexedRecord
+from .models import IndexedRecord
 
-DeletedFilter = Literal["live", "deleted", "all"]
-PAGE_SIZE = 50
 SEARCH_TEXT_LIMIT = 10_000
 
 
@@ -85,113 +79,3 @@ def index_get(*, sync_id: str, collection_id: str, upstream_id: str) -> IndexedR
     return IndexedRecord.objects.filter(
         sync_id=sync_id, collection_id=collection_id, upstream_id=upstream_id
     ).first()
-
-
-@dataclass(frozen=True)
-class IndexPage:
-    rows: list[IndexedRecord]
-    next_key: str | None
-    previous_key: str | None
-
-
-def index_page(
-    *,
-    sync_id: str,
-    collection_id: str,
-    q: str = "",
-    deleted: DeletedFilter = "live",
-    after: str | None = None,
-    before: str | None = None,
-    limit: int = PAGE_SIZE,
-) -> IndexPage:
-    """Newest first, paged by (updated_idx, id) keys: page 10,000 costs what page 1 costs."""
-    rows = IndexedRecord.objects.filter(sync_id=sync_id, collection_id=collection_id)
-    if deleted != "all":
-        # `deleted__in`, not `deleted=False`: SQLite renders the latter as `NOT "deleted"`,
-        # which cannot use the keyset index and sorts the whole collection (make bench).
-        rows = rows.filter(deleted__in=[deleted == "deleted"])
-    for term in q.lower().split():
-        rows = rows.filter(search_text__contains=term)
-    backwards = False
-    if after and (key := _parse_key(after)):
-        # `updated_idx <= k` bounds an index range scan; the exclude breaks ties on id.
-        rows = rows.filter(updated_idx__lte=key[0]).exclude(updated_idx=key[0], id__gte=key[1])
-    elif before and (key := _parse_key(before)):
-        rows = rows.filter(updated_idx__gte=key[0]).exclude(updated_idx=key[0], id__lte=key[1])
-        backwards = True
-    ordering = ("updated_idx", "id") if backwards else ("-updated_idx", "-id")
-    fetched = list(rows.order_by(*ordering)[: limit + 1])
-    more = len(fetched) > limit
-    fetched = fetched[:limit]
-    if backwards:
-        fetched.reverse()
-    has_next = more if not backwards else True
-    has_previous = bool(after) or (backwards and more)
-    return IndexPage(
-        rows=fetched,
-        next_key=_key(fetched[-1]) if fetched and has_next else None,
-        previous_key=_key(fetched[0]) if fetched and has_previous else None,
-    )
-
-
-def _key(row: IndexedRecord) -> str:
-    return f"{row.updated_idx}.{row.pk}"
-
-
-def _parse_key(text: str) -> tuple[int, int] | None:
-    try:
-        idx, pk = text.split(".", 1)
-        return int(idx), int(pk)
-    except ValueError:
-        return None
-
-
-def index_collection(*, sync_id: str, collection_id: str) -> IndexedCollection:
-    state, _ = IndexedCollection.objects.get_or_create(sync_id=sync_id, collection_id=collection_id)
-    return state
-
-
-def index_refresh(
-    *,
-    client: SequinClient,
-    sync_id: str,
-    collection_id: str,
-    time_budget: float | None = None,
-    page_size: int = DEFAULT_PAGE_SIZE,
-) -> IndexedCollection:
-    """Fetch what changed since the stored cursor; resumable page by page.
-
-    With a `time_budget` (seconds) it stops after the page that crosses it and leaves the
-    collection marked as refreshing, so the caller can show progress and call again.
-    """
-    state = index_collection(sync_id=sync_id, collection_id=collection_id)
-    if state.refresh_started_at is None:
-        state.refresh_started_at = timezone.now()
-        state.refresh_fetched = 0
-        state.save(update_fields=["refresh_started_at", "refresh_fetched"])
-    started = time.monotonic()
-    try:
-        for page in client.iter_record_pages(
-            sync_id=sync_id,
-            collection_id=collection_id,
-            after_cursor=state.cursor or None,
-            limit=page_size,
-        ):
-            with transaction.atomic():
-                index_upsert(records=page.records)
-                state.cursor = page.cursor or state.cursor
-                state.refresh_fetched += len(page.records)
-                state.save(update_fields=["cursor", "refresh_fetched"])
-            if time_budget is not None and time.monotonic() - started > time_budget:
-                return state
-    except SequinError:
-        state.refresh_started_at = None
-        state.save(update_fields=["refresh_started_at"])
-        raise
-    live = IndexedRecord.objects.filter(sync_id=sync_id, collection_id=collection_id)
-    state.record_count = live.filter(deleted=False).count()
-    state.deleted_count = live.filter(deleted=True).count()
-    state.refresh_started_at = None
-    state.last_refreshed_at = timezone.now()
-    state.save()
-    return state

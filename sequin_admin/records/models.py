@@ -14,12 +14,16 @@ class IndexedCollection(models.Model):
 
     sync_id = models.CharField(max_length=100)
     collection_id = models.CharField(max_length=200)
-    cursor = models.CharField(max_length=500, blank=True)
+    # Opaque to us and of no documented length.
+    cursor = models.TextField(blank=True)
     record_count = models.PositiveIntegerField(default=0)
     deleted_count = models.PositiveIntegerField(default=0)
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
     refresh_started_at = models.DateTimeField(null=True, blank=True)
     refresh_fetched = models.PositiveIntegerField(default=0)
+    # The input kind of each field seen while listing (`fields.kinds_from_samples`), so a
+    # form is built without sampling the collection on every request.
+    field_kinds = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

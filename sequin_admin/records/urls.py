@@ -17,14 +17,4 @@ urlpatterns = [
         views.collection_refresh,
         name="collection_refresh",
     ),
-    path(
-        "syncs/<str:sync_id>/<str:collection_id>/<str:upstream_id>/",
-        views.record_detail,
-        name="record_detail",
-    ),
-    path(
-        "syncs/<str:sync_id>/<str:collection_id>/<str:upstream_id>/preview/",
-        views.record_preview,
-        name="record_preview",
-    ),
 ]

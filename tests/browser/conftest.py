@@ -5,11 +5,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.helpers import sign_in
+
 CHROMIUM = Path("/usr/bin/chromium")
-PASSWORD = "pw-for-browser-tests"
 
 # Playwright's sync API keeps an event loop on this thread; the ORM calls the tests make
 # between browser steps are still synchronous and safe.
@@ -42,16 +42,6 @@ def page(browser: Browser, live_server: object) -> Iterator[Page]:
     context.close()
     csp_errors = [e for e in errors if "Content Security Policy" in e or "Refused" in e]
     assert not csp_errors, f"the page broke its Content-Security-Policy: {csp_errors}"
-
-
-def sign_in(page: Page, username: str = "ada") -> User:
-    user = User.objects.create_user(username, password=PASSWORD)
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
-    return user
 
 
 @pytest.fixture

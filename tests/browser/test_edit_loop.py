@@ -11,25 +11,9 @@ from sequin_admin.mutations.models import Mutation, Outcome
 from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
-from tests.browser.conftest import sign_in
+from tests.helpers import CONTACTS, field, open_contact, sign_in, upstream
 
 pytestmark = pytest.mark.browser
-CONTACTS = "salesforce:contact"
-
-
-def open_contact(page: Page, sandbox: SandboxServer) -> dict:
-    contact = sandbox.store.any_record(CONTACTS)
-    page.goto(f"/syncs/{SALESFORCE_SYNC_ID}/{CONTACTS}/{contact['upstream_id']}/")
-    expect(page.get_by_role("heading", name=contact["upstream_id"])).to_be_visible()
-    return contact
-
-
-def field(page: Page, key: str):
-    return page.get_by_label(key, exact=True)
-
-
-def upstream(sandbox: SandboxServer, contact: dict) -> dict:
-    return sandbox.store.get_record(SALESFORCE_SYNC_ID, CONTACTS, contact["upstream_id"])["data"]
 
 
 def test_find_a_record_by_search_and_open_it(signed_in_page: Page, sandbox: SandboxServer) -> None:

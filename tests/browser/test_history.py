@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from sequin_admin.mutations.models import Mutation, Outcome
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
-from tests.browser.test_edit_loop import CONTACTS, field, open_contact, upstream
+from tests.helpers import CONTACTS, field, open_contact, upstream
 
 pytestmark = pytest.mark.browser
 
@@ -42,9 +42,9 @@ def test_review_an_entrys_diff(signed_in_page: Page, sandbox: SandboxServer) -> 
 def test_retry_a_failed_edit(signed_in_page: Page, sandbox: SandboxServer) -> None:
     page = signed_in_page
     contact = open_contact(page, sandbox)
-    sandbox.faults.set(Fault(kind="error_500"))
+    sandbox.faults.set(Fault(kind="rate_limit_429", count=1, retry_after=30))
     send_title(page, "Retried title")
-    expect(page.get_by_text("Sequin answered with something unexpected")).to_be_visible()
+    expect(page.get_by_text("try again in 30 s")).to_be_visible()
     page.locator("#answer").get_by_role("link", name=re.compile(r"Mutation #")).click()
     page.get_by_role("button", name="Retry").click()
     expect(page.get_by_text("Saved upstream.")).to_be_visible()

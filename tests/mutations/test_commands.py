@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,13 +14,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from sequin_admin.mutations.models import Mutation, Outcome, Reconciliation, Source
-from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
-from tests.mutations.test_journal import send
-
-Indexed = Callable[..., IndexedRecord]
+from tests.helpers import Indexed, send
 
 
 def run(*args: str) -> str:
@@ -99,7 +95,7 @@ def test_reconcile_command_marks_unknown_attempts(
 def test_refresh_reconciles_unknown_attempts_of_that_collection(
     indexed: Indexed, user: User, sandbox: SandboxServer
 ) -> None:
-    from sequin_admin.records.services import collection_refresh
+    from sequin_admin.records.refresh import collection_refresh
 
     record = indexed("salesforce:contact")
     sandbox.faults.set(Fault(kind="drop", apply=True))

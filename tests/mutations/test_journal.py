@@ -3,39 +3,18 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
 
-from sequin_admin.mutations.journal import Seen
 from sequin_admin.mutations.models import FieldChange, Mutation, Outcome, Source
-from sequin_admin.mutations.services import mutation_run, mutation_run_in_batches
+from sequin_admin.mutations.run import mutation_run, mutation_run_in_batches
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.demo_data import CONSUMER_IDS
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
 from sequin_admin.sequin import MutationRequest
-
-Indexed = Callable[..., IndexedRecord]
-
-
-def send(record: IndexedRecord, user: User, data: dict, **extra: object) -> Mutation:
-    request = MutationRequest(
-        kind="update",
-        sync_id=record.sync_id,
-        collection_id=record.collection_id,
-        records=({"upstream_id": record.upstream_id, "data": data},),
-        **extra,  # type: ignore[arg-type]
-    )
-    mutation, is_new = mutation_run(
-        request=request,
-        user=user,
-        source=Source.FORM,
-        seen={record.upstream_id: Seen(data=record.data, updated_idx=record.updated_idx)},
-    )
-    assert is_new
-    return mutation
+from tests.helpers import Indexed, send
 
 
 def test_success_keeps_before_sent_and_returned(
@@ -184,7 +163,7 @@ def test_batches_are_split_by_the_cap_and_share_a_group(
         collection_id="hubspot:company",
         records=[{"upstream_id": r.upstream_id, "data": {"city": "Oslo"}} for r in rows],
         user=user,
-        source=Source.BULK,
+        source=Source.COMMAND,
         seen={},
     )
     assert [len(m.request_body["records"]) for m in attempts] == [2, 2, 1]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -16,13 +15,10 @@ from django.utils import timezone
 from sequin_admin.mutations.journal import journal_start
 from sequin_admin.mutations.models import Mutation, Outcome, Source
 from sequin_admin.mutations.selectors import PAGE_SIZE
-from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
 from sequin_admin.sequin import MutationRequest
-from tests.mutations.test_journal import send
-
-Indexed = Callable[..., IndexedRecord]
+from tests.helpers import Indexed, send
 
 
 def journal(
@@ -218,7 +214,7 @@ def test_chart_counts_an_attempt_once_however_many_records_match(signed_in: Clie
         collection_id="salesforce:contact",
         records=tuple({"upstream_id": f"u{i}", "data": {"Title": "x"}} for i in range(3)),
     )
-    journal_start(request=request, user=None, source=Source.BULK, seen={})
+    journal_start(request=request, user=None, source=Source.COMMAND, seen={})
     html = signed_in.get("/mutations/?field=Title").content.decode()
     assert ": 1 pending</title>" in html
     assert results(html).count('<td><a href="/mutations/') == 1

@@ -103,5 +103,5 @@ def test_first_visit_when_sequin_fails_shows_the_page_with_a_message(
 ) -> None:
     sandbox.faults.set(Fault(kind="rate_limit_429", match="/v1/records", count=0, retry_after=1))
     response = signed_in.get(f"/syncs/{SALESFORCE_SYNC_ID}/salesforce:account/")
-    assert response.status_code == 200
+    assert response.status_code == 502
     assert b"Rate limited" in response.content

@@ -6,9 +6,9 @@ from sequin_admin.records.fields import (
     field_specs,
     is_read_only,
     kinds_from_samples,
-    same_value,
     telling_columns,
 )
+from sequin_admin.records.values import same_value
 
 
 def test_read_only_fields_per_provider() -> None:

@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sequin_admin.records.index import index_page, index_refresh, index_upsert
+from sequin_admin.records.index import index_upsert
+from sequin_admin.records.listing import index_page
 from sequin_admin.records.models import IndexedCollection, IndexedRecord
+from sequin_admin.records.refresh import collection_refresh
 from sequin_admin.sandbox.demo_data import HUBSPOT_SYNC_ID, STRIPE_SYNC_ID
 from sequin_admin.sandbox.server import SandboxServer
-from sequin_admin.sequin import Record, SequinClient
+from sequin_admin.sequin import Record
 
 pytestmark = pytest.mark.django_db
 COMPANIES = "hubspot:company"
 
 
-def refresh(client: SequinClient, **kwargs: object):
-    return index_refresh(client=client, sync_id=HUBSPOT_SYNC_ID, collection_id=COMPANIES, **kwargs)
+def refresh(**kwargs: Any) -> IndexedCollection:
+    return collection_refresh(sync_id=HUBSPOT_SYNC_ID, collection_id=COMPANIES, **kwargs)
 
 
-def test_first_refresh_lists_the_whole_collection(
-    client_for_sandbox: SequinClient, sandbox: SandboxServer
-) -> None:
-    state = refresh(client_for_sandbox)
+def test_first_refresh_lists_the_whole_collection(sandbox: SandboxServer) -> None:
+    state = refresh()
     expected = sandbox.store.count_records(COMPANIES)
     assert state.record_count + state.deleted_count == expected
     assert IndexedRecord.objects.filter(collection_id=COMPANIES).count() == expected
@@ -33,30 +35,26 @@ def test_first_refresh_lists_the_whole_collection(
     assert not state.refreshing
 
 
-def test_second_refresh_fetches_only_what_changed(
-    client_for_sandbox: SequinClient, sandbox: SandboxServer
-) -> None:
-    refresh(client_for_sandbox)
+def test_second_refresh_fetches_only_what_changed(sandbox: SandboxServer) -> None:
+    refresh()
     changed = sandbox.store.any_record(COMPANIES)
     sandbox.store.write_as_upstream(
         HUBSPOT_SYNC_ID, COMPANIES, changed["upstream_id"], {"city": "Reykjavik"}
     )
-    state = refresh(client_for_sandbox)
+    state = refresh()
     assert state.refresh_fetched == 1
     row = IndexedRecord.objects.get(upstream_id=changed["upstream_id"])
     assert row.data["city"] == "Reykjavik"
     assert "reykjavik" in row.search_text
 
 
-def test_refresh_in_slices_resumes_from_the_stored_cursor(
-    client_for_sandbox: SequinClient, sandbox: SandboxServer
-) -> None:
-    state = refresh(client_for_sandbox, time_budget=0.0, page_size=100)
+def test_refresh_in_slices_resumes_from_the_stored_cursor(sandbox: SandboxServer) -> None:
+    state = refresh(time_budget=0.0, page_size=100)
     assert state.refreshing
     first_slice = IndexedRecord.objects.count()
     assert 0 < first_slice < sandbox.store.count_records(COMPANIES)
     while state.refreshing:
-        state = refresh(client_for_sandbox, time_budget=0.0, page_size=100)
+        state = refresh(time_budget=0.0, page_size=100)
     assert IndexedRecord.objects.count() == sandbox.store.count_records(COMPANIES)
 
 
@@ -79,9 +77,9 @@ def test_an_older_version_never_replaces_a_newer_one() -> None:
 
 
 def test_keyset_pages_walk_every_record_once_newest_first(
-    client_for_sandbox: SequinClient,
+    sandbox: SandboxServer,
 ) -> None:
-    refresh(client_for_sandbox)
+    refresh()
     seen: list[int] = []
     after = None
     while True:
@@ -94,8 +92,8 @@ def test_keyset_pages_walk_every_record_once_newest_first(
     assert seen == sorted(seen, reverse=True)
 
 
-def test_previous_page_returns_to_the_same_rows(client_for_sandbox: SequinClient) -> None:
-    refresh(client_for_sandbox)
+def test_previous_page_returns_to_the_same_rows(sandbox: SandboxServer) -> None:
+    refresh()
     first = index_page(sync_id=HUBSPOT_SYNC_ID, collection_id=COMPANIES, limit=20)
     second = index_page(
         sync_id=HUBSPOT_SYNC_ID, collection_id=COMPANIES, after=first.next_key, limit=20
@@ -106,16 +104,16 @@ def test_previous_page_returns_to_the_same_rows(client_for_sandbox: SequinClient
     assert [r.pk for r in back.rows] == [r.pk for r in first.rows]
 
 
-def test_a_page_runs_no_count(client_for_sandbox: SequinClient) -> None:
-    refresh(client_for_sandbox)
+def test_a_page_runs_no_count(sandbox: SandboxServer) -> None:
+    refresh()
     with CaptureQueriesContext(connection) as queries:
         index_page(sync_id=HUBSPOT_SYNC_ID, collection_id=COMPANIES, q="a")
     assert len(queries) == 1
     assert "COUNT(" not in queries[0]["sql"].upper()
 
 
-def test_search_matches_every_term_in_any_value(client_for_sandbox: SequinClient) -> None:
-    refresh(client_for_sandbox)
+def test_search_matches_every_term_in_any_value(sandbox: SandboxServer) -> None:
+    refresh()
     target = IndexedRecord.objects.filter(collection_id=COMPANIES).order_by("pk")[7]
     name = target.data["name"]
     page = index_page(sync_id=HUBSPOT_SYNC_ID, collection_id=COMPANIES, q=name.upper())

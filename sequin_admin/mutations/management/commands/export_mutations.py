@@ -4,12 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sequin_admin.mutations.selectors import (
-    MutationFilterForm,
-    export_csv,
-    export_json,
-    mutation_filter,
-)
+from sequin_admin.mutations.export import export_csv, export_json
+from sequin_admin.mutations.forms import MutationFilterForm
+from sequin_admin.mutations.selectors import mutation_filter
 
 FILTERS = (
     "user",

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sequin_admin.mutations.services import mutations_prune
+from sequin_admin.mutations.retention import mutations_prune
 
 
 class Command(BaseCommand):

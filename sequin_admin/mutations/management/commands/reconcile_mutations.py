@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sequin_admin.mutations.services import mutations_reconcile
+from sequin_admin.mutations.reconcile import unsettled_reconcile
 from sequin_admin.sequin import SequinError
 
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         self, *args: Any, sync_id: str | None, collection_id: str | None, **options: Any
     ) -> None:
         try:
-            done = mutations_reconcile(sync_id=sync_id, collection_id=collection_id)
+            done = unsettled_reconcile(sync_id=sync_id, collection_id=collection_id)
         except SequinError as exc:
             raise CommandError(f"{exc.title}: {exc.message}") from exc
         for mutation in done:

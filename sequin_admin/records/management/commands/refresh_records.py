@@ -4,7 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sequin_admin.records import services
+from sequin_admin.records.refresh import collection_refresh
+from sequin_admin.records.syncs import sync_get, sync_list
 from sequin_admin.sequin import SequinError
 
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         self, *args: Any, sync_id: str | None, collection_id: str | None, **options: Any
     ) -> None:
         try:
-            syncs = [services.sync_get(sync_id=sync_id)] if sync_id else services.sync_list()
+            syncs = [sync_get(sync_id=sync_id)] if sync_id else sync_list()
         except SequinError as exc:
             raise CommandError(f"{exc.title}: {exc.message}") from exc
         done = 0
@@ -31,7 +32,7 @@ class Command(BaseCommand):
                 if collection_id and cid != collection_id:
                     continue
                 try:
-                    state = services.collection_refresh(sync_id=sync.id, collection_id=cid)
+                    state = collection_refresh(sync_id=sync.id, collection_id=cid)
                 except SequinError as exc:
                     raise CommandError(f"{sync.name} {cid}: {exc.title}: {exc.message}") from exc
                 done += 1

@@ -1,5 +1,8 @@
 """Retry and revert: new attempts built from a journaled one, through the conflict check.
 
+Whether an attempt may be retried or reverted is the attempt's own property
+(`Mutation.retryable`, `Mutation.revertible`), so the history can ask without this module.
+
 Both re-read the collection first (raising SequinError when they cannot: nothing is sent
 blind), send only what the upstream does not already hold, and link the new attempt to the
 original in the journal.
@@ -9,17 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sequin_admin.records.conflicts import Conflict, conflicts_for
-from sequin_admin.records.fields import same_value
-from sequin_admin.records.index import index_get, index_refresh
+from sequin_admin.mutations.journal import Seen
+from sequin_admin.mutations.models import Kind, Mutation, Source
+from sequin_admin.mutations.run import User, mutation_run
+from sequin_admin.records.index import index_get
+from sequin_admin.records.models import IndexedRecord
+from sequin_admin.records.refresh import collection_refresh
+from sequin_admin.records.values import fields_differing
 from sequin_admin.sequin import MutationRequest
-from sequin_admin.sequin.configured import get_client
+from sequin_admin.sequin.types import MutationKind
 
-from .journal import Seen
-from .models import Kind, Mutation, Outcome, Reconciliation, Source
-from .services import User, mutation_run
+from .conflicts import Conflict, conflicts_for
 
 ReplayStatus = Literal["sent", "conflict", "nothing", "refused"]
 CATCH_UP_SECONDS = 5.0
@@ -33,27 +38,12 @@ class Replay:
     message: str = ""
 
 
-def can_retry(mutation: Mutation) -> bool:
-    if mutation.kind == Kind.CREATE:
-        # A create that may have landed is never repeated: that would duplicate the record.
-        return mutation.outcome == Outcome.FAILED or (
-            mutation.reconciliation == Reconciliation.NOT_APPLIED
-        )
-    return mutation.outcome in (Outcome.FAILED, Outcome.UNKNOWN) and (
-        mutation.reconciliation != Reconciliation.APPLIED
-    )
-
-
-def can_revert(mutation: Mutation) -> bool:
-    return mutation.kind == Kind.UPDATE and mutation.applied
-
-
 def mutation_retry(
     *, mutation: Mutation, user: User, keep_mine: Collection[str] | None = None
 ) -> Replay:
     """Send the same payload again. `keep_mine` holds "upstream_id.field" choices made
     after a conflict; without it, any record that moved on upstream stops the retry."""
-    if not can_retry(mutation):
+    if not mutation.retryable:
         return Replay("refused", message="Only a failed or unknown attempt can be retried.")
     _catch_up(mutation)
     if mutation.kind == Kind.DELETE:
@@ -78,7 +68,7 @@ def mutation_retry(
         original = {c.field: c.before for c in record.changes.all() if c.had_before}
         current = _current(mutation, record.upstream_id) if record.upstream_id else None
         if current is not None:
-            changes = {k: v for k, v in changes.items() if not same_value(current.data.get(k), v)}
+            changes = fields_differing(base=current.data, wanted=changes)
             moved = (
                 record.before_updated_idx is not None
                 and current.updated_idx > record.before_updated_idx
@@ -111,7 +101,7 @@ def mutation_retry(
     if not records:
         return Replay("nothing", message="The upstream already holds every value: nothing to send.")
     request = MutationRequest(
-        kind=mutation.kind,  # type: ignore[arg-type]
+        kind=cast("MutationKind", mutation.kind),  # Kind's values are the client's kinds
         sync_id=mutation.sync_id,
         collection_id=mutation.collection_id,
         records=tuple(records),
@@ -123,7 +113,7 @@ def mutation_retry(
 
 def mutation_revert(*, mutation: Mutation, user: User) -> Replay:
     """Put back the before-values of the fields nobody has changed since."""
-    if not can_revert(mutation):
+    if not mutation.revertible:
         return Replay("refused", message="Only an applied update can be reverted.")
     _catch_up(mutation)
     records: list[dict[str, Any]] = []
@@ -134,12 +124,12 @@ def mutation_revert(*, mutation: Mutation, user: User) -> Replay:
         if current is None:
             left.append(f"{record.upstream_id} is no longer listed")
             continue
-        data = {}
-        for change in record.changes.all():
-            if same_value(current.data.get(change.field), change.sent):
-                data[change.field] = change.before if change.had_before else None
-            else:
-                left.append(f"{record.upstream_id} {change.field} changed since")
+        changes = list(record.changes.all())
+        moved = fields_differing(base=current.data, wanted={c.field: c.sent for c in changes})
+        left += [f"{record.upstream_id} {name} changed since" for name in moved]
+        data = {
+            c.field: c.before if c.had_before else None for c in changes if c.field not in moved
+        }
         if data:
             records.append({"upstream_id": record.upstream_id, "data": data})
             seen[record.upstream_id] = Seen(data=current.data, updated_idx=current.updated_idx)
@@ -166,15 +156,14 @@ def _send(
 
 
 def _catch_up(mutation: Mutation) -> None:
-    index_refresh(
-        client=get_client(),
+    collection_refresh(
         sync_id=mutation.sync_id,
         collection_id=mutation.collection_id,
         time_budget=CATCH_UP_SECONDS,
     )
 
 
-def _current(mutation: Mutation, upstream_id: str) -> Any:
+def _current(mutation: Mutation, upstream_id: str) -> IndexedRecord | None:
     return index_get(
         sync_id=mutation.sync_id, collection_id=mutation.collection_id, upstream_id=upstream_id
     )

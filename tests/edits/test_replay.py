@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib.auth.models import User
 
+from sequin_admin.edits.replay import mutation_retry, mutation_revert
 from sequin_admin.mutations.models import Mutation, Outcome, Source
-from sequin_admin.mutations.replay import can_retry, mutation_retry, mutation_revert
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
-from tests.mutations.test_journal import send
-
-Indexed = Callable[..., IndexedRecord]
+from tests.helpers import Indexed, send
 
 
 def upstream_data(sandbox: SandboxServer, record: IndexedRecord) -> dict:
@@ -81,7 +77,7 @@ def test_a_create_that_may_have_landed_is_never_retried(indexed: Indexed, user: 
         request_body={},
         outcome=Outcome.UNKNOWN,
     )
-    assert not can_retry(unknown_create)
+    assert not unknown_create.retryable
     assert mutation_retry(mutation=unknown_create, user=user).status == "refused"
 
 

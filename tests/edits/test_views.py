@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from django.test import Client
 
@@ -13,9 +11,7 @@ from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.demo_data import CONSUMER_IDS
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
-from tests.helpers import OpenRecord, open_record, post
-
-Indexed = Callable[..., IndexedRecord]
+from tests.helpers import Indexed, OpenRecord, open_record, post
 
 
 def upstream(sandbox: SandboxServer, record: IndexedRecord) -> dict:

@@ -8,20 +8,21 @@ changed fields are sent) and the token makes a second post of the same form a no
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.core import signing
 
+from sequin_admin.records.fields import FieldKind, FieldSpec
+from sequin_admin.records.values import fields_differing
 from sequin_admin.sequin import Consumer
 
-from .fields import FieldKind, FieldSpec, same_value
-
+# Unchanged since the forms lived in records/: forms rendered before an upgrade still load.
 STATE_SALT = "sequin_admin.records.form_state"
 DEFAULT_AWAIT_TIMEOUT_MS = 30_000
 NEW_FIELD_KINDS = (
@@ -58,16 +59,26 @@ class FormState:
         return replace(self, token=secrets.token_urlsafe(16))
 
     @classmethod
-    def load(cls, text: str) -> FormState:
-        """Raises signing.BadSignature for anything not signed by this server."""
-        payload = signing.loads(text, salt=STATE_SALT)
-        return cls(
-            sync_id=payload["s"],
-            collection_id=payload["c"],
-            upstream_id=payload["u"],
-            updated_idx=payload["i"],
-            values=payload["v"],
-            token=payload["t"],
+    def load(cls, text: str) -> FormState | None:
+        """The state signed into a form by this server; None for anything else."""
+        try:
+            payload = signing.loads(text, salt=STATE_SALT)
+            return cls(
+                sync_id=str(payload["s"]),
+                collection_id=str(payload["c"]),
+                upstream_id=str(payload["u"]),
+                updated_idx=int(payload["i"]),
+                values=dict(payload["v"]),
+                token=str(payload["t"]),
+            )
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            return None
+
+    def belongs_to(self, *, sync_id: str, collection_id: str, upstream_id: str) -> bool:
+        return (self.sync_id, self.collection_id, self.upstream_id) == (
+            sync_id,
+            collection_id,
+            upstream_id,
         )
 
 
@@ -97,7 +108,22 @@ class BooleanChoiceField(forms.TypedChoiceField):
         return value
 
 
+class FiniteJSONDecoder(json.JSONDecoder):
+    """JSON as the standard has it: Python's NaN and Infinity are refused, since no upstream
+    can take them and the request could not be sent."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(parse_constant=_refuse_constant, **kwargs)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not a JSON value", name, 0)
+
+
 class IndentedJSONField(forms.JSONField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(decoder=FiniteJSONDecoder, **kwargs)
+
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
@@ -141,11 +167,17 @@ class RecordForm(forms.Form):
     def __init__(
         self,
         *args: Any,
+        form_state: FormState | None,
         specs: Sequence[FieldSpec],
         consumers: Sequence[Consumer] = (),
         **kwargs: Any,
     ) -> None:
+        """`form_state` is the state the form was rendered from, decoded once by the caller
+        (None when a post carries none this server signed: the form is then invalid)."""
         super().__init__(*args, **kwargs)
+        self.form_state = form_state
+        if not self.is_bound and form_state is not None:
+            self.initial["state"] = form_state.sign()
         self.specs = [s for s in specs if not s.read_only]
         self.read_only_specs = [s for s in specs if s.read_only]
         for spec in self.specs:
@@ -157,31 +189,24 @@ class RecordForm(forms.Form):
             )
             self.initial.setdefault(data_name(spec.key), spec.value)
         self.fields["await_consumer_ids"].choices = [(c.id, c.name) for c in consumers]
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
         self.changes: dict[str, Any] = {}
-        self.form_state: FormState | None = None
 
     def field_rows(self) -> list[tuple[FieldSpec, forms.BoundField, forms.BoundField]]:
         return [(s, self[data_name(s.key)], self[null_name(s.key)]) for s in self.specs]
 
     def clean_state(self) -> str:
-        text = self.cleaned_data["state"]
-        try:
-            self.form_state = FormState.load(text)
-        except (signing.BadSignature, KeyError, TypeError) as exc:
+        if self.form_state is None:
             raise forms.ValidationError(
                 "This form was not issued by this server, or was changed; reload the record."
-            ) from exc
-        return text
+            )
+        return str(self.cleaned_data["state"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if self.form_state is None:
             return cleaned
         original = self.form_state.values
-        changes: dict[str, Any] = {}
+        wanted: dict[str, Any] = {}
         for spec in self.specs:
             name = data_name(spec.key)
             # A field the post leaves out is unchanged; only a present, emptied one is null.
@@ -193,8 +218,8 @@ class RecordForm(forms.Form):
             value = None if cleaned.get(null_name(spec.key)) else cleaned.get(name)
             if value == "" and before != "":
                 value = None  # an emptied field is sent as null
-            if not same_value(value, before):
-                changes[spec.key] = value
+            wanted[spec.key] = value
+        changes = fields_differing(base=original, wanted=wanted)
         new_name = (cleaned.get("new_field_name") or "").strip()
         if new_name:
             if new_name in original:
@@ -233,6 +258,8 @@ def parse_new_value(kind: str, text: str) -> Any:
             number = float(text)
         except ValueError as exc:
             raise ValueError(f"{text!r} is not a number.") from exc
+        if not math.isfinite(number):
+            raise ValueError(f"{text!r} is not a number JSON can carry.")
         return int(number) if number.is_integer() and "." not in text else number
     if kind == "boolean":
         if text.strip().lower() not in ("true", "false"):
@@ -240,7 +267,7 @@ def parse_new_value(kind: str, text: str) -> Any:
         return text.strip().lower() == "true"
     if kind == "json":
         try:
-            return json.loads(text)
+            return json.loads(text, cls=FiniteJSONDecoder)
         except ValueError as exc:
             raise ValueError(f"Not valid JSON: {exc}") from exc
     return text

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .fields import same_value
+from sequin_admin.records.models import IndexedRecord
+from sequin_admin.records.values import fields_differing, same_value
+
+from .forms import FormState
 
 
 @dataclass(frozen=True)
@@ -52,3 +55,20 @@ def conflicts_for(
         )
         for key, value in changes.items()
     ]
+
+
+def rebase_on(
+    *, current: IndexedRecord, changes: Mapping[str, Any], keep_mine: Collection[str], token: str
+) -> tuple[FormState, dict[str, Any]]:
+    """After a conflict: the form state of the upstream's current record, and the person's
+    kept changes that still differ from it."""
+    state = FormState(
+        sync_id=current.sync_id,
+        collection_id=current.collection_id,
+        upstream_id=current.upstream_id,
+        updated_idx=current.updated_idx,
+        values=current.data,
+        token=token,
+    )
+    kept = {key: value for key, value in changes.items() if key in keep_mine}
+    return state, fields_differing(base=current.data, wanted=kept)

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class EditsConfig(AppConfig):
+    """The use cases on top of the index and the journal; no models of its own."""
+
+    name = "sequin_admin.edits"
+    label = "edits"
+    verbose_name = "Edits"

@@ -1,0 +1,156 @@
+"""The record page's editor: what a person sees around the form after opening or posting it.
+
+`editor_open` and `editor_post` are the two ways in; the view only renders what they return.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from sequin_admin.mutations.models import Mutation, Outcome
+from sequin_admin.records.index import index_get
+from sequin_admin.records.models import IndexedRecord
+from sequin_admin.sequin import ErrorKind
+
+from .conflicts import Conflict, rebase_on
+from .forms import FormState, RecordForm
+from .services import consumer_list, form_state_for, record_specs, record_update, update_request
+
+# The form's buttons.
+SEND, PREVIEW, RESOLVE = "send", "preview", "resolve"
+
+
+@dataclass(frozen=True)
+class Preview:
+    json: str
+    curl: str
+
+
+@dataclass
+class Editor:
+    """The record, its form, and the answer to what the person just did."""
+
+    record: IndexedRecord
+    form: RecordForm
+    show_preview: bool = False
+    conflicts: list[Conflict] | None = None
+    mutation: Mutation | None = None
+    highlighted: list[str] = field(default_factory=list)
+    duplicate: bool = False
+    notice: str = ""
+
+    @property
+    def preview(self) -> Preview | None:
+        return None if self.conflicts else preview_of(self.form)
+
+
+def record_form(state: FormState | None, data: Mapping[str, Any] | None = None) -> RecordForm:
+    """A fresh form for `state`, or a posted one (`data`) shaped by the state it carries."""
+    specs = record_specs(state=state) if state else []
+    return RecordForm(data, form_state=state, specs=specs, consumers=consumer_list())
+
+
+def posted_form(data: Mapping[str, Any]) -> RecordForm:
+    """The submitted form, its signed state decoded once."""
+    return record_form(FormState.load(str(data.get("state", ""))), data)
+
+
+def editor_open(*, record: IndexedRecord) -> Editor:
+    return Editor(record=record, form=record_form(form_state_for(record)))
+
+
+def editor_post(
+    *,
+    record: IndexedRecord,
+    data: Mapping[str, Any],
+    user: AbstractBaseUser | AnonymousUser,
+) -> Editor:
+    """Preview, send, or send after choosing per conflicting field; the edits survive any
+    answer but success."""
+    form = posted_form(data)
+    if not form.is_valid() or form.form_state is None:
+        return Editor(record=record, form=form)
+    state = form.form_state
+    if not state.belongs_to(
+        sync_id=record.sync_id, collection_id=record.collection_id, upstream_id=record.upstream_id
+    ):
+        form.add_error(None, "This form belongs to another record; reload the page.")
+        return Editor(record=record, form=form)
+    action = data.get("action", SEND)
+    if action == PREVIEW:
+        return Editor(record=record, form=form, show_preview=True)
+    changes = form.changes
+    if action == RESOLVE and (
+        current := index_get(
+            sync_id=record.sync_id,
+            collection_id=record.collection_id,
+            upstream_id=record.upstream_id,
+        )
+    ):
+        keep = [key for key in changes if data.get(f"resolve.{key}") == "mine"]
+        state, changes = rebase_on(
+            current=current, changes=changes, keep_mine=keep, token=state.token
+        )
+        if not changes:
+            return Editor(
+                record=current,
+                form=record_form(form_state_for(current)),
+                notice="You took the upstream's values for every field: nothing was sent.",
+            )
+    outcome = record_update(
+        user=user,
+        state=state,
+        changes=changes,
+        await_consumer_ids=form.cleaned_data.get("await_consumer_ids") or (),
+        await_consumers_timeout=form.cleaned_data.get("await_consumers_timeout"),
+    )
+    if outcome.status == "no_change":
+        return Editor(record=record, form=form, notice="Nothing changed: nothing was sent.")
+    if outcome.status == "conflict":
+        return Editor(record=outcome.current or record, form=form, conflicts=outcome.conflicts)
+    mutation = outcome.mutation
+    assert mutation is not None  # sent and duplicate outcomes carry their attempt
+    current = outcome.current or record
+    if mutation.applied and outcome.status == "sent":
+        return Editor(
+            record=current,
+            form=record_form(form_state_for(current)),
+            mutation=mutation,
+            highlighted=list(changes),
+        )
+    if mutation.outcome == Outcome.FAILED and mutation.error_kind == ErrorKind.VALIDATION:
+        form.add_upstream_error(mutation.error_message)
+    if outcome.status == "sent":
+        # The edits stay for another try, which is a new attempt: it needs a token of its own
+        # (and meets the conflict check if the unknown outcome did land).
+        form.reissue(state.renewed())
+    return Editor(
+        record=current, form=form, mutation=mutation, duplicate=outcome.status == "duplicate"
+    )
+
+
+def preview_of(form: RecordForm) -> Preview | None:
+    """The JSON that Send would post for the form as it stands, and the same as curl."""
+    if not form.is_bound or not form.is_valid() or not form.changes or not form.form_state:
+        return None
+    body = update_request(
+        state=form.form_state,
+        changes=form.changes,
+        await_consumer_ids=form.cleaned_data.get("await_consumer_ids") or (),
+        await_consumers_timeout=form.cleaned_data.get("await_consumers_timeout"),
+    ).body()
+    url = f"{settings.SEQUIN_API_URL.rstrip('/')}/v1/mutations/run"
+    curl = (
+        f"curl -X POST {shlex.quote(url)} "
+        '-H "Authorization: Bearer $SEQUIN_API_TOKEN" '
+        "-H 'Content-Type: application/json' "
+        f"-d {shlex.quote(json.dumps(body, ensure_ascii=False))}"
+    )
+    return Preview(json=json.dumps(body, indent=2, ensure_ascii=False), curl=curl)

@@ -1,0 +1,171 @@
+"""Editing one record: the use case behind the record page.
+
+Only the changed fields are sent, and only if the record has not moved on upstream since
+the form was rendered; every attempt goes through the journal (`mutation_run`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+
+from sequin_admin.mutations.journal import Seen
+from sequin_admin.mutations.models import Mutation, Outcome, Source
+from sequin_admin.mutations.run import mutation_run
+from sequin_admin.mutations.selectors import mutation_for_form
+from sequin_admin.records.fields import FieldSpec, field_specs
+from sequin_admin.records.index import index_get
+from sequin_admin.records.models import IndexedRecord
+from sequin_admin.records.refresh import collection_refresh, collection_state
+from sequin_admin.sequin import Consumer, MutationRequest, SequinError
+from sequin_admin.sequin.configured import get_client
+
+from .conflicts import Conflict, conflicts_for
+from .forms import FormState
+
+logger = logging.getLogger(__name__)
+
+CONSUMERS_CACHE_SECONDS = 60
+# Reads of Sequin on behalf of one page are bounded: the index catches up within this many
+# seconds (before a send, or to find a record in a collection never listed).
+CATCH_UP_SECONDS = 3.0
+
+
+def consumer_list() -> list[Consumer]:
+    """Consumers to offer for `await_consumer_ids`; cached briefly, empty on error."""
+    key = "sequin_admin:consumers"
+    consumers: list[Consumer] | None = cache.get(key)
+    if consumers is None:
+        try:
+            consumers = get_client().list_consumers()
+        except SequinError:
+            return []
+        cache.set(key, consumers, CONSUMERS_CACHE_SECONDS)
+    return consumers
+
+
+def record_specs(*, state: FormState) -> list[FieldSpec]:
+    """The form's fields, typed by what the listing saw of each field across the collection."""
+    kinds = collection_state(sync_id=state.sync_id, collection_id=state.collection_id).field_kinds
+    return field_specs(collection_id=state.collection_id, data=state.values, sample_kinds=kinds)
+
+
+def form_state_for(record: IndexedRecord) -> FormState:
+    return FormState(
+        sync_id=record.sync_id,
+        collection_id=record.collection_id,
+        upstream_id=record.upstream_id,
+        updated_idx=record.updated_idx,
+        values=record.data,
+    )
+
+
+def record_ensure_indexed(
+    *, sync_id: str, collection_id: str, upstream_id: str
+) -> IndexedRecord | None:
+    """The record from the index; a collection never listed is listed for a bounded time
+    first (the collection page goes on with the rest). Raises SequinError."""
+    record = index_get(sync_id=sync_id, collection_id=collection_id, upstream_id=upstream_id)
+    if (
+        record is None
+        and not collection_state(sync_id=sync_id, collection_id=collection_id).last_refreshed_at
+    ):
+        collection_refresh(
+            sync_id=sync_id, collection_id=collection_id, time_budget=CATCH_UP_SECONDS
+        )
+        record = index_get(sync_id=sync_id, collection_id=collection_id, upstream_id=upstream_id)
+    return record
+
+
+def record_catch_up(*, state: FormState) -> IndexedRecord | None:
+    """The index's copy after a short incremental refresh; the stale copy if Sequin fails."""
+    try:
+        collection_refresh(
+            sync_id=state.sync_id,
+            collection_id=state.collection_id,
+            time_budget=CATCH_UP_SECONDS,
+        )
+    except SequinError:
+        logger.warning("Could not re-read %s before sending", state.collection_id)
+    return index_get(
+        sync_id=state.sync_id, collection_id=state.collection_id, upstream_id=state.upstream_id
+    )
+
+
+UpdateStatus = Literal["no_change", "conflict", "sent", "duplicate"]
+
+
+@dataclass
+class UpdateOutcome:
+    status: UpdateStatus
+    mutation: Mutation | None = None
+    conflicts: list[Conflict] = field(default_factory=list)
+    current: IndexedRecord | None = None
+
+
+def record_update(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    state: FormState,
+    changes: Mapping[str, Any],
+    await_consumer_ids: Sequence[str] = (),
+    await_consumers_timeout: int | None = None,
+) -> UpdateOutcome:
+    """Send only the changed fields, unless the record moved on upstream since the form."""
+    if not changes:
+        return UpdateOutcome(status="no_change")
+    if first := mutation_for_form(form_token=state.token):
+        return UpdateOutcome(status="duplicate", mutation=first)
+    current = record_catch_up(state=state)
+    if current is not None and current.updated_idx > state.updated_idx:
+        return UpdateOutcome(
+            status="conflict",
+            conflicts=conflicts_for(original=state.values, changes=changes, current=current.data),
+            current=current,
+        )
+    request = update_request(
+        state=state,
+        changes=changes,
+        await_consumer_ids=await_consumer_ids,
+        await_consumers_timeout=await_consumers_timeout,
+    )
+    mutation, is_new = mutation_run(
+        request=request,
+        user=user,
+        source=Source.FORM,
+        seen={state.upstream_id: Seen(data=state.values, updated_idx=state.updated_idx)},
+        form_token=state.token,
+    )
+    if mutation.outcome == Outcome.CONSUMERS_UNCONFIRMED:
+        # Applied upstream but no record came back: read it, so the form shows what is there.
+        current = record_catch_up(state=state)
+    else:
+        current = index_get(
+            sync_id=state.sync_id, collection_id=state.collection_id, upstream_id=state.upstream_id
+        )
+    return UpdateOutcome(
+        status="sent" if is_new else "duplicate", mutation=mutation, current=current
+    )
+
+
+def update_request(
+    *,
+    state: FormState,
+    changes: Mapping[str, Any],
+    await_consumer_ids: Sequence[str] = (),
+    await_consumers_timeout: int | None = None,
+) -> MutationRequest:
+    """The update a form sends; the preview shows exactly this."""
+    return MutationRequest(
+        kind="update",
+        sync_id=state.sync_id,
+        collection_id=state.collection_id,
+        records=({"upstream_id": state.upstream_id, "data": dict(changes)},),
+        await_consumer_ids=tuple(await_consumer_ids),
+        await_consumers_timeout=await_consumers_timeout if await_consumer_ids else None,
+    )

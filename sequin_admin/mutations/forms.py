@@ -1,0 +1,32 @@
+"""The history's filter form; every filter lives in the address, so a view can be bookmarked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from .models import Kind, Outcome
+
+
+class MutationFilterForm(forms.Form):
+    """The history's filters; every one lives in the address, so a view can be bookmarked."""
+
+    user = forms.CharField(
+        required=False, label="User", widget=forms.TextInput(attrs={"list": "users"})
+    )
+    outcome = forms.ChoiceField(
+        required=False, choices=[("", "any outcome"), *Outcome.choices], label="Outcome"
+    )
+    kind = forms.ChoiceField(required=False, choices=[("", "any kind"), *Kind.choices])
+    sync_id = forms.CharField(required=False, label="Sync")
+    collection_id = forms.CharField(required=False, label="Collection")
+    upstream_id = forms.CharField(required=False, label="upstream_id")
+    field = forms.CharField(required=False, label="Field changed")
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
+
+    def filters(self) -> dict[str, Any]:
+        if not self.is_valid():
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v not in ("", None)}

@@ -1,0 +1,120 @@
+"""Running mutations: every attempt goes through `mutation_run`, which journals it.
+
+`mutation_run` never raises SequinError: whatever Sequin answers becomes the attempt's
+outcome in the journal.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import IntegrityError
+
+from sequin_admin.records.index import index_upsert
+from sequin_admin.records.models import IndexedRecord
+from sequin_admin.sequin import MutationRequest, SequinError
+from sequin_admin.sequin.configured import get_client
+from sequin_admin.sequin.types import MutationKind
+
+from .journal import Seen, journal_finish, journal_start
+from .models import Mutation, Source
+from .selectors import mutation_for_form
+
+logger = logging.getLogger(__name__)
+
+User = AbstractBaseUser | AnonymousUser | None
+
+
+def mutation_run(
+    *,
+    request: MutationRequest,
+    user: User,
+    source: Source,
+    seen: Mapping[str, Seen],
+    form_token: str | None = None,
+    group_id: uuid.UUID | None = None,
+    retry_of: Mutation | None = None,
+    revert_of: Mutation | None = None,
+) -> tuple[Mutation, bool]:
+    """Journal, send, journal the answer, index what came back.
+
+    Returns the attempt and whether it is new: a `form_token` seen before returns the first
+    attempt and sends nothing.
+    """
+    try:
+        mutation = journal_start(
+            request=request,
+            user=user,
+            source=source,
+            seen=seen,
+            form_token=form_token,
+            group_id=group_id,
+            retry_of=retry_of,
+            revert_of=revert_of,
+        )
+    except IntegrityError:
+        if form_token and (first := mutation_for_form(form_token=form_token)):
+            return first, False
+        raise
+    started = time.monotonic()
+    try:
+        result = get_client().run_mutation(request)
+    except SequinError as exc:
+        journal_finish(mutation=mutation, duration_ms=_ms_since(started), error=exc)
+    except Exception as exc:
+        logger.exception("Mutation %s failed inside the admin", mutation.pk)
+        journal_finish(mutation=mutation, duration_ms=_ms_since(started), unexpected=exc)
+    else:
+        journal_finish(mutation=mutation, duration_ms=_ms_since(started), result=result)
+        index_upsert(records=result.records)
+    return mutation, True
+
+
+def mutation_run_in_batches(
+    *,
+    kind: MutationKind,
+    sync_id: str,
+    collection_id: str,
+    records: Sequence[dict[str, Any]],
+    user: User,
+    source: Source,
+    seen: Mapping[str, Seen],
+) -> list[Mutation]:
+    """Split an edit of many records by SEQUIN_MAX_RECORDS_PER_MUTATION; one group id."""
+    size = settings.SEQUIN_MAX_RECORDS_PER_MUTATION
+    group_id = uuid.uuid4()
+    attempts = []
+    for start in range(0, len(records), size):
+        chunk = records[start : start + size]
+        request = MutationRequest(
+            kind=kind,
+            sync_id=sync_id,
+            collection_id=collection_id,
+            records=tuple(chunk) if kind != "delete" else (),
+            upstream_ids=tuple(r["upstream_id"] for r in chunk) if kind == "delete" else (),
+        )
+        mutation, _ = mutation_run(
+            request=request, user=user, source=source, seen=seen, group_id=group_id
+        )
+        attempts.append(mutation)
+    return attempts
+
+
+def _ms_since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def seen_in_index(
+    *, sync_id: str, collection_id: str, upstream_ids: Sequence[str]
+) -> dict[str, Seen]:
+    """What the index holds for these records: the "before" of an edit made without a form."""
+    rows = IndexedRecord.objects.filter(
+        sync_id=sync_id, collection_id=collection_id, upstream_id__in=upstream_ids
+    )
+    return {r.upstream_id: Seen(data=r.data, updated_idx=r.updated_idx) for r in rows}
