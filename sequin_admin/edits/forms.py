@@ -17,6 +17,7 @@ from typing import Any
 
 from django import forms
 from django.core import signing
+from django.http import QueryDict
 
 from sequin_admin.records.fields import FieldKind, FieldSpec
 from sequin_admin.records.values import fields_differing
@@ -188,7 +189,9 @@ class RecordForm(forms.Form):
                 widget=forms.CheckboxInput(attrs={"aria-label": f"Set {spec.key} to null"}),
             )
             self.initial.setdefault(data_name(spec.key), spec.value)
-        self.fields["await_consumer_ids"].choices = [(c.id, c.name) for c in consumers]
+        await_field = self.fields["await_consumer_ids"]
+        assert isinstance(await_field, forms.MultipleChoiceField)
+        await_field.choices = [(c.id, c.name) for c in consumers]
         self.changes: dict[str, Any] = {}
 
     def field_rows(self) -> list[tuple[FieldSpec, forms.BoundField, forms.BoundField]]:
@@ -236,7 +239,8 @@ class RecordForm(forms.Form):
 
     def reissue(self, state: FormState) -> None:
         """Render the submitted values again under `state`."""
-        data = self.data.copy()
+        data = QueryDict(mutable=True)
+        data.update(self.data)  # keeps every value of a multi-valued input
         data["state"] = state.sign()
         self.data = data
 

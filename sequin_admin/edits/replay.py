@@ -57,8 +57,13 @@ def mutation_retry(
             collection_id=mutation.collection_id,
             upstream_ids=tuple(live),
         )
-        seen = {uid: Seen(data=r.data, updated_idx=r.updated_idx) for uid, r in live.items()}
-        return _send(request, mutation, user, seen, Source.RETRY)
+        return _send(
+            request,
+            mutation,
+            user,
+            {uid: Seen(data=r.data, updated_idx=r.updated_idx) for uid, r in live.items()},
+            Source.RETRY,
+        )
 
     records: list[dict[str, Any]] = []
     seen: dict[str, Seen] = {}
@@ -150,8 +155,15 @@ def mutation_revert(*, mutation: Mutation, user: User) -> Replay:
 def _send(
     request: MutationRequest, original: Mutation, user: User, seen: dict[str, Seen], source: Source
 ) -> Replay:
-    links = {"retry_of": original} if source == Source.RETRY else {"revert_of": original}
-    new, _ = mutation_run(request=request, user=user, source=source, seen=seen, **links)
+    retry = source == Source.RETRY
+    new, _ = mutation_run(
+        request=request,
+        user=user,
+        source=source,
+        seen=seen,
+        retry_of=original if retry else None,
+        revert_of=None if retry else original,
+    )
     return Replay("sent", mutation=new)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
@@ -50,7 +51,7 @@ def journal_start(
     revert_of: Mutation | None = None,
 ) -> Mutation:
     """Raises IntegrityError when `form_token` was used before (the caller looks it up)."""
-    real_user = user if user is not None and user.is_authenticated else None
+    real_user = user if isinstance(user, get_user_model()) and user.is_authenticated else None
     with transaction.atomic():
         mutation = Mutation.objects.create(
             user=real_user,

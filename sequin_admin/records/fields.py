@@ -88,10 +88,10 @@ def kinds_from_samples(
             kind = kind_of(value)
             if kind is None:
                 continue
-            known = kinds.get(key)
-            if known is None or (known, kind) == ("text", "longtext"):
+            seen = kinds.get(key)
+            if seen is None or (seen, kind) == ("text", "longtext"):
                 kinds[key] = kind
-            elif (known, kind) == ("integer", "number"):
+            elif (seen, kind) == ("integer", "number"):
                 kinds[key] = "number"
     return kinds
 

@@ -12,7 +12,7 @@ from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
 
 from .fields import telling_columns
-from .listing import DELETED_FILTERS, index_page
+from .listing import DELETED_FILTERS, DeletedFilter, index_page
 from .refresh import collection_refresh as refresh
 from .refresh import collection_state
 from .syncs import collections_of, sync_get
@@ -52,7 +52,9 @@ def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str
             sync_id=sync_id, collection_id=collection_id, time_budget=REFRESH_STEP_SECONDS
         )
     q = request.GET.get("q", "").strip()
-    deleted = next((d for d in DELETED_FILTERS if d == request.GET.get("deleted")), "live")
+    deleted: DeletedFilter = next(
+        (d for d in DELETED_FILTERS if d == request.GET.get("deleted")), "live"
+    )
     page = index_page(
         sync_id=sync_id,
         collection_id=collection_id,

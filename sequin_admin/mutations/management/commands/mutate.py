@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sequin_admin.mutations.models import Source
+from sequin_admin.sequin.types import MutationKind
 from sequin_admin.mutations.run import mutation_run_in_batches, seen_in_index
 
 
@@ -29,14 +31,14 @@ class Command(BaseCommand):
     def handle(
         self,
         *args: Any,
-        kind: str,
+        kind: MutationKind,
         records: str,
         sync_id: str,
         collection_id: str,
         username: str | None,
         **options: Any,
     ) -> None:
-        text = self.stdin.read() if records == "-" else Path(records).read_text()
+        text = sys.stdin.read() if records == "-" else Path(records).read_text()
         try:
             items = json.loads(text)
         except ValueError as exc:
