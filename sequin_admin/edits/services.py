@@ -22,6 +22,7 @@ from sequin_admin.records.fields import FieldSpec, field_specs
 from sequin_admin.records.index import index_get
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.records.refresh import collection_refresh, collection_state
+from sequin_admin.records.syncs import collection_exists
 from sequin_admin.sequin import Consumer, MutationRequest, SequinError
 from sequin_admin.sequin.configured import get_client
 
@@ -71,9 +72,13 @@ def record_ensure_indexed(
     """The record from the index; a collection never listed is listed for a bounded time
     first (the collection page goes on with the rest). Raises SequinError."""
     record = index_get(sync_id=sync_id, collection_id=collection_id, upstream_id=upstream_id)
+    state = collection_state(sync_id=sync_id, collection_id=collection_id)
     if (
         record is None
-        and not collection_state(sync_id=sync_id, collection_id=collection_id).last_refreshed_at
+        and not state.last_refreshed_at
+        and (
+            state.pk is not None or collection_exists(sync_id=sync_id, collection_id=collection_id)
+        )
     ):
         collection_refresh(
             sync_id=sync_id, collection_id=collection_id, time_budget=CATCH_UP_SECONDS

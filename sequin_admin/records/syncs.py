@@ -16,6 +16,12 @@ def sync_get(*, sync_id: str) -> Sync:
     return get_client().get_sync(sync_id)
 
 
+def collection_exists(*, sync_id: str, collection_id: str) -> bool:
+    """Whether Sequin lists the collection under the sync. Asked before a collection is first
+    listed, so an address nobody can have reached from a page writes nothing."""
+    return collection_id in sync_get(sync_id=sync_id).collection_ids
+
+
 def collections_of(*, sync: Sync) -> list[IndexedCollection]:
     """Each collection of the sync with its listing state (unsaved where never listed)."""
     known = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -15,7 +15,7 @@ from .fields import telling_columns
 from .listing import DELETED_FILTERS, DeletedFilter, index_page
 from .refresh import collection_refresh as refresh
 from .refresh import collection_state
-from .syncs import collections_of, sync_get
+from .syncs import collection_exists, collections_of, sync_get
 from .syncs import sync_list as syncs_listed
 
 COLLECTION_PAGE = "records/collection_detail.html"
@@ -46,6 +46,8 @@ def sync_detail(request: HtmxHttpRequest, sync_id: str) -> HttpResponse:
 @sequin_error_page
 def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> HttpResponse:
     state = collection_state(sync_id=sync_id, collection_id=collection_id)
+    if state.pk is None and not collection_exists(sync_id=sync_id, collection_id=collection_id):
+        raise Http404("Sequin lists no such collection in this sync.")
     if state.last_refreshed_at is None and not state.refreshing and not request.htmx:
         # The first visit fills the index; a slice now, the rest continues from the page.
         state = refresh(

@@ -220,7 +220,7 @@ class Store:
     # --- records: reads -----------------------------------------------------------------------
 
     def count_records(self, collection_id: str | None = None) -> int:
-        sql, params = "SELECT COUNT(*) FROM records", ()
+        sql, params = "SELECT COUNT(*) FROM records", tuple[str, ...]()
         if collection_id is not None:
             sql, params = sql + " WHERE collection_id = ?", (collection_id,)
         with self._lock:
@@ -237,7 +237,7 @@ class Store:
         provider: str | None = None,
     ) -> list[dict[str, Any]]:
         """Records changed after `after_idx`, earliest change first."""
-        where, params = ["updated_idx > ?"], [after_idx]
+        where, params = ["updated_idx > ?"], list[int | str]([after_idx])
         for column, value in (
             ("sync_id", sync_id),
             ("collection_id", collection_id),

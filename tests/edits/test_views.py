@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from sequin_admin.mutations.models import Mutation, Outcome, Reconciliation
 from sequin_admin.records.index import index_get
@@ -343,3 +345,20 @@ def test_consumers_unconfirmed_shows_the_record_as_it_is_upstream(
     )
     assert fresh is not None and fresh.data["Title"] == "Applied anyway"
     assert f'id="updated-idx">{fresh.updated_idx}<' in html
+
+
+def test_the_live_preview_reads_the_record_and_no_sample_of_its_collection(
+    signed_in: Client, indexed: Indexed
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    with CaptureQueriesContext(connection) as queries:
+        response = signed_in.post(
+            f"{page.url}preview/",
+            page.form_data({"Title": "Previewed"}),
+            headers={"HX-Request": "true", "HX-Target": "preview-box"},
+        )
+    assert response.status_code == 200
+    assert b"Previewed" in response.content
+    record_reads = [q["sql"] for q in queries if '"records_indexedrecord"' in q["sql"]]
+    assert len(record_reads) == 1, record_reads

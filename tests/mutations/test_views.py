@@ -218,3 +218,10 @@ def test_chart_counts_an_attempt_once_however_many_records_match(signed_in: Clie
     html = signed_in.get("/mutations/?field=Title").content.decode()
     assert ": 1 pending</title>" in html
     assert results(html).count('<td><a href="/mutations/') == 1
+
+
+@pytest.mark.parametrize("after", ["²", "-1", "1e9", "abc"])
+def test_a_page_key_that_is_not_an_id_shows_the_first_page(signed_in: Client, after: str) -> None:
+    response = signed_in.get("/mutations/", {"after": after})
+    assert response.status_code == 200
+    assert "HX-Request" in response["Vary"]

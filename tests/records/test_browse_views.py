@@ -105,3 +105,42 @@ def test_first_visit_when_sequin_fails_shows_the_page_with_a_message(
     response = signed_in.get(f"/syncs/{SALESFORCE_SYNC_ID}/salesforce:account/")
     assert response.status_code == 502
     assert b"Rate limited" in response.content
+
+
+def test_a_collection_the_sync_lacks_is_a_404_and_writes_nothing(
+    signed_in: Client, sandbox: SandboxServer
+) -> None:
+    response = signed_in.get(f"/syncs/{HUBSPOT_SYNC_ID}/hubspot:nothing-here/")
+    assert response.status_code == 404
+    assert not IndexedCollection.objects.exists()
+
+
+def test_pages_that_answer_a_fragment_too_vary_on_hx_request(
+    signed_in: Client, sandbox: SandboxServer
+) -> None:
+    """Back after a live search must not show the bare fragment a browser cached."""
+    response = signed_in.get(COMPANIES, {"q": "a"})
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_search_of_thousands_of_words_is_answered(
+    signed_in: Client, sandbox: SandboxServer
+) -> None:
+    words = " ".join(f"w{i}" for i in range(2000))
+    response = signed_in.get(COMPANIES, {"q": words})
+    assert response.status_code == 200
+    assert b"No records" in response.content
+
+
+def test_an_error_under_htmx_goes_to_the_alert_region_with_status_200(
+    signed_in: Client, sandbox: SandboxServer
+) -> None:
+    signed_in.get(COMPANIES)
+    sandbox.faults.set(Fault(kind="rate_limit_429", match="/v1/records", count=0, retry_after=1))
+    response = signed_in.post(
+        f"{COMPANIES}refresh/", headers={"HX-Request": "true", "HX-Target": "refresh-status"}
+    )
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#sequin-alerts"
+    assert b"Rate limited" in response.content
+    assert b"Nothing was changed upstream" in response.content

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sequin_admin.mutations.models import Source
-from sequin_admin.sequin.types import MutationKind
 from sequin_admin.mutations.run import mutation_run_in_batches, seen_in_index
+from sequin_admin.sequin.types import MutationKind
 
 
 class Command(BaseCommand):
