@@ -76,12 +76,12 @@ def test_an_awaiting_mutation_reads_for_the_await_timeout_plus_the_read_timeout(
 def test_a_long_await_ends_with_sequin_s_answer_not_an_unknown_outcome(
     sandbox: SandboxServer,
 ) -> None:
-    """The read timeout alone (0.3 s) is shorter than the await; the answer still arrives."""
+    """The read timeout alone (0.5 s) is shorter than the await; the answer still arrives."""
     upstream_id = sandbox.store.any_record(CONTACTS)["upstream_id"]
-    client = client_for(sandbox.url, timeout=(2.0, 0.3))
+    client = client_for(sandbox.url, timeout=(2.0, 0.5))
     sandbox.faults.set(Fault(kind="consumers_late"))
     request = retitle(
-        upstream_id, "Saved", await_consumer_ids=(CONSUMER_IDS[0],), await_consumers_timeout=800
+        upstream_id, "Saved", await_consumer_ids=(CONSUMER_IDS[0],), await_consumers_timeout=1000
     )
     with pytest.raises(SequinConsumersNotConfirmed) as caught:
         client.run_mutation(request)
