@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "template_partials",
     "bootstrap",
     "csp",
+    "sequin_admin.sequin.apps.SequinConfig",
     "sequin_admin.records",
     "sequin_admin.mutations",
     "sequin_admin.edits",

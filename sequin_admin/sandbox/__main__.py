@@ -17,16 +17,27 @@ from typing import Any
 
 from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN
 from sequin_admin.sandbox.faults import FAULT_KINDS
+from sequin_admin.sandbox.profiles import PROFILES
 from sequin_admin.sandbox.server import SandboxServer
 from sequin_admin.sandbox.store import Store
 
 DEFAULT_DB = "var/sandbox.sqlite3"
-DEFAULT_URL = "http://127.0.0.1:8765"
+DEFAULT_PORT = 8765
 CONTROL_TIMEOUT_SECONDS = 10.0
 
 
 def _default_token() -> str:
     return os.environ.get("SANDBOX_TOKEN") or DEFAULT_TOKEN
+
+
+def _default_port() -> int:
+    """$SANDBOX_PORT, as `make run` and the admin's settings read it."""
+    value = os.environ.get("SANDBOX_PORT", "").strip()
+    return int(value) if value.isdigit() else DEFAULT_PORT
+
+
+def _default_url() -> str:
+    return f"http://127.0.0.1:{_default_port()}"
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -38,9 +49,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    server = SandboxServer(db_path=args.db, token=args.token, host=args.host, port=args.port)
+    server = SandboxServer(
+        db_path=args.db, token=args.token, host=args.host, port=args.port, profile=args.profile
+    )
     server.start()
-    print(f"Sequin sandbox on {server.url} (db {args.db}); Ctrl-C stops it", flush=True)
+    print(
+        f"Sequin sandbox on {server.url} (db {args.db}, profile {args.profile}); Ctrl-C stops it",
+        flush=True,
+    )
     try:
         # A bounded wait keeps the main thread responsive to signals on every platform.
         while not stopping.wait(0.5):
@@ -124,9 +140,17 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the sandbox API (seeds an empty db)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument(
+        "--port", type=int, default=_default_port(), help="default: $SANDBOX_PORT, else 8765"
+    )
     serve.add_argument("--db", default=DEFAULT_DB)
     serve.add_argument("--token", default=_default_token(), help="default: $SANDBOX_TOKEN")
+    serve.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default="docs",
+        help="docs: answers shaped as Sequin's docs show them; real: as a live Sequin sent them",
+    )
     serve.set_defaults(run=_serve)
 
     seed = commands.add_parser("seed", help="seed the demo data into an empty db")
@@ -139,7 +163,12 @@ def _parser() -> argparse.ArgumentParser:
         ("reset", _reset, "restore a running sandbox's demo data and clear its faults"),
     ):
         sub = commands.add_parser(name, help=help_text)
-        sub.add_argument("--url", default=DEFAULT_URL)
+        sub.add_argument(
+            "--url",
+            default=_default_url(),
+            help="the running sandbox; default: http://127.0.0.1:$SANDBOX_PORT "
+            f"(now {_default_url()})",
+        )
         sub.add_argument("--token", default=_default_token(), help="default: $SANDBOX_TOKEN")
         sub.set_defaults(run=run)
         if name == "fault":
@@ -153,7 +182,8 @@ def _parser() -> argparse.ArgumentParser:
                 "--no-apply",
                 dest="apply",
                 action="store_false",
-                help="504/500/drop without performing the write",
+                help="a fault that writes, then misanswers (504, 500, drop, 502, 503, "
+                "empty 200, 204) misanswers without writing",
             )
             sub.add_argument("--match", default="/v1/mutations/run", help="path prefix")
     return parser

@@ -9,12 +9,13 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sequin_admin.sandbox.cursors import decode_cursor, encode_cursor
 from sequin_admin.sandbox.faults import Fault, FaultSwitch, fault_response
 from sequin_admin.sandbox.mutations import run_mutation
+from sequin_admin.sandbox.profiles import DOCS, Profile
 from sequin_admin.sandbox.responses import Response, json_response, summary_error
 from sequin_admin.sandbox.schemas import PROVIDER_LABELS
 from sequin_admin.sandbox.store import Store
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 CONTROL_PREFIX = "/_sandbox/"
+MUTATION_PATH = re.compile(r"/v1/mutations/run/?")
 
 Query = dict[str, list[str]]
 Handler = Callable[[re.Match[str], Query, bytes], Response]
@@ -51,11 +53,14 @@ class SandboxApi:
         faults: FaultSwitch,
         token: str,
         *,
+        profile: Profile = DOCS,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.store = store
         self.faults = faults
         self.token = token
+        self.profile = profile
+        self.cursors = profile.cursors(token)
         self.sleep = sleep
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("GET", re.compile(r"/v1/syncs/?"), self._list_syncs),
@@ -63,7 +68,8 @@ class SandboxApi:
             ("GET", re.compile(r"/v1/records/?"), self._list_records),
             ("GET", re.compile(r"/v1/http-consumers/?"), self._list_consumers),
             ("GET", re.compile(r"/v1/http-consumers/([^/]+)/?"), self._get_consumer),
-            ("POST", re.compile(r"/v1/mutations/run/?"), self._run_mutation),
+            ("GET", re.compile(r"/v1/consumers/postgres/?"), self._list_postgres_consumers),
+            ("POST", MUTATION_PATH, self._run_mutation),
             ("GET", re.compile(r"/_sandbox/faults/?"), self._list_faults),
             ("POST", re.compile(r"/_sandbox/faults/?"), self._add_fault),
             ("DELETE", re.compile(r"/_sandbox/faults/?"), self._clear_faults),
@@ -88,6 +94,8 @@ class SandboxApi:
 
         if fault is None:
             return Handled(respond())
+        if fault.kind == "consumers_late":
+            return Handled(self._with_late_consumers(fault, method, path, query, body), fault)
         return Handled(self._with_fault(fault, respond, query, body), fault)
 
     def _authorized(self, authorization: str | None) -> bool:
@@ -125,6 +133,16 @@ class SandboxApi:
             respond()
         return fault_response(fault, self._provider_label(query, body))
 
+    def _with_late_consumers(
+        self, fault: Fault, method: str, path: str, query: Query, body: bytes
+    ) -> Response:
+        """The mutation runs, and the consumers it awaits miss its await timeout."""
+        if fault.latency_ms:
+            self.sleep(fault.latency_ms / 1000)
+        if method == "POST" and MUTATION_PATH.fullmatch(path):
+            return self._mutate(body, consumers_late=True)
+        return self._route(method, path, query, body)
+
     def _provider_label(self, query: Query, body: bytes) -> str:
         """Whose API 'timed out': the provider of the sync the request was about."""
         sync_id = _param(query, "sync_id")
@@ -154,6 +172,9 @@ class SandboxApi:
         consumer = self.store.get_consumer(unquote(match.group(1)))
         return json_response(200, consumer) if consumer else summary_error(404, "Not found")
 
+    def _list_postgres_consumers(self, match: re.Match[str], query: Query, body: bytes) -> Response:
+        return json_response(200, {"data": self.store.list_postgres_consumers()})
+
     def _list_records(self, match: re.Match[str], query: Query, body: bytes) -> Response:
         raw_limit = _param(query, "limit")
         limit = DEFAULT_LIMIT
@@ -169,23 +190,34 @@ class SandboxApi:
         after_idx = 0
         if after_cursor is not None:
             try:
-                after_idx = decode_cursor(after_cursor)
+                after_idx = self.cursors.decode(after_cursor)
             except ValueError:
                 return summary_error(
                     400, "Invalid cursor", {"after_cursor": ["is not a cursor from this API"]}
                 )
         records = self.store.list_records(
             after_idx=after_idx,
-            limit=limit,
+            limit=self.profile.page_size(limit),
             sync_id=_param(query, "sync_id"),
             collection_id=_param(query, "collection_id", "collection"),
             provider=_param(query, "provider"),
         )
-        cursor = encode_cursor(records[-1]["updated_idx"]) if records else after_cursor
-        return json_response(200, {"records": records, "cursor": cursor})
+        cursor = self.cursors.encode(records[-1]["updated_idx"]) if records else after_cursor
+        sync_of = cache(self.store.get_sync)
+        wire = [self.profile.record(record, sync_of) for record in records]
+        return json_response(200, {"records": wire, "cursor": cursor})
 
     def _run_mutation(self, match: re.Match[str], query: Query, body: bytes) -> Response:
-        return run_mutation(self.store, body)
+        return self._mutate(body)
+
+    def _mutate(self, body: bytes, *, consumers_late: bool = False) -> Response:
+        return run_mutation(
+            self.store,
+            body,
+            profile=self.profile,
+            sleep=self.sleep,
+            consumers_late=consumers_late,
+        )
 
     # --- control endpoints --------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The seeded demo: three syncs, three HTTP consumers and 6,000 records.
+"""The seeded demo: three syncs, three HTTP consumers, a Postgres consumer, 6,000 records.
 
 Everything comes from string-seeded `random.Random` instances (seeded through SHA-512, so
 PYTHONHASHSEED does not matter) and uuid5 ids, and all clocks are fixed: every machine seeds
@@ -60,6 +60,16 @@ CRM_REPLICA_CONSUMER_ID = stable_uuid("consumer:crm-replica")
 SEARCH_INDEXER_CONSUMER_ID = stable_uuid("consumer:search-indexer")
 BILLING_WEBHOOKS_CONSUMER_ID = stable_uuid("consumer:billing-webhooks")
 CONSUMER_IDS = [CRM_REPLICA_CONSUMER_ID, SEARCH_INDEXER_CONSUMER_ID, BILLING_WEBHOOKS_CONSUMER_ID]
+WAREHOUSE_CONSUMER_ID = stable_uuid("consumer:postgres-warehouse")
+POSTGRES_CONSUMER_IDS = [WAREHOUSE_CONSUMER_ID]
+# How long each consumer takes to process a mutation, so an await really waits (not on the
+# wire: Sequin does not say, and a real consumer's pace varies).
+CONFIRM_MS = {
+    CRM_REPLICA_CONSUMER_ID: 40,
+    SEARCH_INDEXER_CONSUMER_ID: 120,
+    BILLING_WEBHOOKS_CONSUMER_ID: 60,
+    WAREHOUSE_CONSUMER_ID: 80,
+}
 
 COLLECTION_SIZES = {
     "salesforce:contact": 2000,
@@ -78,6 +88,7 @@ _HISTORY_START = datetime(2019, 3, 1, tzinfo=UTC)
 class DemoData:
     syncs: list[dict[str, Any]]
     consumers: list[dict[str, Any]]
+    postgres_consumers: list[dict[str, Any]]
     records: list[dict[str, Any]]
 
 
@@ -472,6 +483,27 @@ def _consumers() -> list[dict[str, Any]]:
     return consumers
 
 
+def _postgres_consumers() -> list[dict[str, Any]]:
+    """A managed Postgres consumer writing one sync into one table (its own list endpoint)."""
+    created = datetime(2024, 4, 15, 9, 30, tzinfo=UTC)
+    return [
+        {
+            "id": WAREHOUSE_CONSUMER_ID,
+            "stream_id": STREAM_ID,
+            "name": "warehouse",
+            "table_name": "sequin.salesforce_records",
+            "filters": {
+                "provider": "salesforce",
+                "sync_id": SALESFORCE_SYNC_ID,
+                "collection_id": "*",
+            },
+            "metadata": {"team": "data"},
+            "created_at": iso_z(created),
+            "updated_at": iso_z(created + timedelta(hours=3)),
+        }
+    ]
+
+
 def generate() -> DemoData:
     syncs = _syncs()
     sync_of = {c: s for s in syncs for c in s["collection_ids"]}
@@ -512,4 +544,9 @@ def generate() -> DemoData:
     ordered = [record for _, record in sorted(zip(order_keys, records, strict=True))]
     for idx, record in enumerate(ordered, start=1):
         record["updated_idx"] = idx
-    return DemoData(syncs=syncs, consumers=_consumers(), records=ordered)
+    return DemoData(
+        syncs=syncs,
+        consumers=_consumers(),
+        postgres_consumers=_postgres_consumers(),
+        records=ordered,
+    )

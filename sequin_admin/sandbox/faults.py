@@ -2,6 +2,12 @@
 
 Faults queue up in the order they were set; each request consumes the first active fault whose
 `match` prefixes its path. `count` is how many requests a fault still affects (0: until cleared).
+
+Some faults write first and then answer with something that says nothing sure about the write
+(a 504, a 500, a dropped connection, a proxy's 502 page, a 503, an empty 200, a 204): that is
+when a client must read "outcome unknown" and reconcile. `consumers_late` lets the mutation
+through and makes its awaited consumers miss the await timeout, so the answer is the 500
+Sequin documents for that case, after a real wait.
 """
 
 from __future__ import annotations
@@ -13,19 +19,39 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from sequin_admin.sandbox.responses import DROPPED, Response, json_response, mutation_error
+from sequin_admin.sandbox.responses import (
+    CONSUMERS_TIMED_OUT,
+    DROPPED,
+    Response,
+    json_response,
+    mutation_error,
+)
 
 FAULT_KINDS = (
     "latency",
     "timeout_504",
     "consumers_500",
+    "consumers_late",
     "rate_limit_429",
     "garbage",
     "drop",
     "error_500",
+    "proxy_502",
+    "unavailable_503",
+    "empty_200",
+    "no_content_204",
 )
-# Faults that let the request through to the handler (when `apply` is on) before misbehaving.
-WRITE_THROUGH_KINDS = ("timeout_504", "consumers_500", "drop")
+# Faults that let the request through to the handler (when `apply` is on) before misbehaving:
+# the write happens, and the answer says nothing (or something wrong) about it.
+WRITE_THROUGH_KINDS = (
+    "timeout_504",
+    "consumers_500",
+    "drop",
+    "proxy_502",
+    "unavailable_503",
+    "empty_200",
+    "no_content_204",
+)
 
 
 @dataclass
@@ -112,26 +138,43 @@ _NGINX_PAGE = (
 )
 
 
+# What a load balancer in front of a service says when no instance answers in time.
+_NO_HEALTHY_UPSTREAM = "no healthy upstream"
+
+
+def _nginx_page(status: int) -> Response:
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Error"
+    page = _NGINX_PAGE.format(status=status, reason=reason)
+    return Response(status=status, body=page.encode(), content_type="text/html")
+
+
 def fault_response(fault: Fault, provider_label: str) -> Response:
-    """The answer a fault gives instead of (or after) the real one; not for `latency`."""
+    """The answer a fault gives instead of (or after) the real one; not for `latency` or
+    `consumers_late`, which change how the real answer comes about."""
     if fault.kind == "timeout_504":
         return mutation_error(504, f"Error: {provider_label} API timed out")
     if fault.kind == "consumers_500":
-        return mutation_error(500, "Error: Timed out waiting for consumers to process the mutation")
+        return mutation_error(500, CONSUMERS_TIMED_OUT)
     if fault.kind == "rate_limit_429":
         return json_response(
             429, {"summary": "Too Many Requests"}, (("Retry-After", str(fault.retry_after)),)
         )
     if fault.kind == "garbage":
-        status = fault.status or 502
-        try:
-            reason = HTTPStatus(status).phrase
-        except ValueError:
-            reason = "Error"
-        page = _NGINX_PAGE.format(status=status, reason=reason)
-        return Response(status=status, body=page.encode(), content_type="text/html")
+        return _nginx_page(fault.status or 502)
     if fault.kind == "drop":
         return DROPPED
     if fault.kind == "error_500":
         return json_response(fault.status or 500, {"error": "Error: internal error"})
+    if fault.kind == "proxy_502":
+        return _nginx_page(502)
+    if fault.kind == "unavailable_503":
+        body = _NO_HEALTHY_UPSTREAM.encode()
+        return Response(status=503, body=body, content_type="text/plain")
+    if fault.kind == "empty_200":
+        return Response(status=200)
+    if fault.kind == "no_content_204":
+        return Response(status=204, content_type="")
     raise ValueError(f"{fault.kind} has no response of its own")

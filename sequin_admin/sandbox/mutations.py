@@ -1,4 +1,5 @@
-"""`POST /v1/mutations/run`: parse the request, then apply its records one by one.
+"""`POST /v1/mutations/run`: parse the request, apply its records one by one, wait for the
+awaited consumers, then answer in the profile's shape.
 
 A batch is deliberately not atomic: records are written in order and the first one the upstream
 refuses stops the batch, leaving the earlier ones applied. That is the behaviour a client must
@@ -8,12 +9,22 @@ survive, since Sequin documents nothing stronger.
 from __future__ import annotations
 
 import json
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sequin_admin.sandbox.responses import Response, json_response, mutation_error, summary_error
+from sequin_admin.sandbox.demo_data import CONFIRM_MS
+from sequin_admin.sandbox.profiles import DOCS, Profile
+from sequin_admin.sandbox.responses import (
+    CONSUMERS_TIMED_OUT,
+    Response,
+    json_response,
+    mutation_error,
+    summary_error,
+)
 from sequin_admin.sandbox.schemas import (
     SCHEMAS,
     CollectionSchema,
@@ -28,6 +39,8 @@ from sequin_admin.sandbox.store import Store
 from sequin_admin.sandbox.timestamps import utc_now
 
 KINDS = ("create", "update", "delete")
+# A consumer the demo data gives no pace of its own.
+DEFAULT_CONFIRM_MS = 50
 
 
 class MutationFailed(Exception):
@@ -200,7 +213,39 @@ class _Mutation:
         return [self.update(item["upstream_id"], item["data"]) for item in self.request.records]
 
 
-def run_mutation(store: Store, raw: bytes, *, now: Callable[[], datetime] = utc_now) -> Response:
+def await_consumers(
+    consumer_ids: list[str],
+    timeout_ms: int,
+    *,
+    late: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Hold the answer until every awaited consumer has processed the mutation (they work in
+    parallel, each at its own pace); False once the await timeout ran out first."""
+    if not consumer_ids:
+        return True
+    needed = math.inf if late else max(CONFIRM_MS.get(c, DEFAULT_CONFIRM_MS) for c in consumer_ids)
+    if needed <= timeout_ms:
+        sleep(needed / 1000)
+        return True
+    sleep(timeout_ms / 1000)
+    return False
+
+
+def run_mutation(
+    store: Store,
+    raw: bytes,
+    *,
+    profile: Profile = DOCS,
+    now: Callable[[], datetime] = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
+    consumers_late: bool = False,
+) -> Response:
+    """Apply the mutation, await its consumers, answer as `profile` shapes answers.
+
+    `consumers_late` makes the awaited consumers miss the await timeout: the write stays and
+    the answer is the documented 500.
+    """
     try:
         request = parse_mutation(raw)
         sync = store.get_sync(request.sync_id)
@@ -210,7 +255,7 @@ def run_mutation(store: Store, raw: bytes, *, now: Callable[[], datetime] = utc_
             raise _not_found(
                 f"Collection not found: {request.collection_id} is not synced by {sync['id']}"
             )
-        unknown = [c for c in request.await_consumer_ids if store.get_consumer(c) is None]
+        unknown = [c for c in request.await_consumer_ids if not store.knows_consumer(c)]
         if unknown:
             reasons = [f"unknown consumer: {consumer_id}" for consumer_id in unknown]
             return summary_error(422, "Validation failed", {"await_consumer_ids": reasons})
@@ -218,5 +263,17 @@ def run_mutation(store: Store, raw: bytes, *, now: Callable[[], datetime] = utc_
         records = _Mutation(store, request, sync, schema, now).run()
     except MutationFailed as failure:
         return failure.response
-    # The sandbox's consumers keep up instantly, so awaiting them never delays the answer.
-    return json_response(200, {"records": records})
+    # The clock starts after the upstream write, which stays whatever the consumers do.
+    if not await_consumers(
+        request.await_consumer_ids,
+        request.await_consumers_timeout,
+        late=consumers_late,
+        sleep=sleep,
+    ):
+        return mutation_error(500, CONSUMERS_TIMED_OUT)
+    sent = [item["data"] for item in request.records] or [None] * len(records)
+    answer = [
+        profile.answer_record(record, store.get_sync, kind=request.kind, sent=patch)
+        for record, patch in zip(records, sent, strict=True)
+    ]
+    return json_response(200, {"records": answer})

@@ -22,6 +22,9 @@ class Response:
 
 
 DROPPED = Response(status=0, drop=True)
+# The body of the 500 after an await timeout is undocumented (the sentence is cut off); this
+# wording is the sandbox's guess, in the Mutation API's error shape.
+CONSUMERS_TIMED_OUT = "Error: Timed out waiting for consumers to process the mutation"
 
 
 def json_response(status: int, payload: Any, headers: tuple[tuple[str, str], ...] = ()) -> Response:

@@ -14,6 +14,7 @@ from typing import Any
 from sequin_admin.sandbox.api import Handled, SandboxApi
 from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN
 from sequin_admin.sandbox.faults import FaultSwitch
+from sequin_admin.sandbox.profiles import profile_named
 from sequin_admin.sandbox.responses import summary_error
 from sequin_admin.sandbox.store import Store
 
@@ -102,7 +103,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
         else:
             self.send_response(response.status)
-            self.send_header("Content-Type", f"{response.content_type}; charset=utf-8")
+            if response.content_type:
+                self.send_header("Content-Type", f"{response.content_type}; charset=utf-8")
             self.send_header("Content-Length", str(len(response.body)))
             for name, value in response.headers:
                 self.send_header(name, value)
@@ -130,7 +132,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 
 class SandboxServer:
-    """The stand-in Sequin API. `start()` serves it; `store` and `faults` steer it in tests."""
+    """The stand-in Sequin API. `start()` serves it; `store` and `faults` steer it in tests.
+
+    `profile` picks how answers are shaped: "docs" (the default) as the documentation shows
+    them, "real" as a live Sequin sent them (see profiles.py).
+    """
 
     def __init__(
         self,
@@ -138,13 +144,15 @@ class SandboxServer:
         token: str = DEFAULT_TOKEN,
         host: str = "127.0.0.1",
         port: int = 0,
+        profile: str = "docs",
     ) -> None:
         self.host = host
         self.port = port
+        self.profile = profile_named(profile)
         self.store = Store(db_path)
         self.faults = FaultSwitch()
         self.store.add_reset_hook(self.faults.clear)
-        self.api = SandboxApi(self.store, self.faults, token)
+        self.api = SandboxApi(self.store, self.faults, token, profile=self.profile)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 

@@ -1,4 +1,5 @@
-"""The sandbox's state in SQLite: syncs, consumers and records, plus the seeded template.
+"""The sandbox's state in SQLite: syncs, consumers (HTTP and Postgres) and records, plus the
+seeded template.
 
 One connection (shared by the server's threads, guarded by a re-entrant lock) in autocommit
 mode; writes open their own short transaction. The demo data is generated once per process into
@@ -31,6 +32,11 @@ CREATE TABLE IF NOT EXISTS syncs (
     body TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS consumers (
+    position INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS postgres_consumers (
     position INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
     body TEXT NOT NULL
@@ -92,6 +98,10 @@ def _fill(conn: sqlite3.Connection, demo: demo_data.DemoData) -> None:
     conn.executemany(
         "INSERT INTO consumers (id, body) VALUES (?, ?)",
         [(c["id"], _dumps(c)) for c in demo.consumers],
+    )
+    conn.executemany(
+        "INSERT INTO postgres_consumers (id, body) VALUES (?, ?)",
+        [(c["id"], _dumps(c)) for c in demo.postgres_consumers],
     )
     conn.executemany(
         f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES ({', '.join('?' * 12)})",
@@ -216,6 +226,13 @@ class Store:
 
     def get_consumer(self, consumer_id: str) -> dict[str, Any] | None:
         return self._body("consumers", consumer_id)
+
+    def list_postgres_consumers(self) -> list[dict[str, Any]]:
+        return self._bodies("postgres_consumers")
+
+    def knows_consumer(self, consumer_id: str) -> bool:
+        """An HTTP or a Postgres consumer: a mutation may await either."""
+        return any(self._body(t, consumer_id) for t in ("consumers", "postgres_consumers"))
 
     # --- records: reads -----------------------------------------------------------------------
 

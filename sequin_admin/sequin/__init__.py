@@ -8,6 +8,8 @@ from .errors import (
     SequinAuthError,
     SequinConsumersNotConfirmed,
     SequinError,
+    SequinForbidden,
+    SequinInvalidRequest,
     SequinNotFound,
     SequinOutcomeUnknown,
     SequinRateLimited,
@@ -15,7 +17,15 @@ from .errors import (
     SequinUnreachable,
     SequinValidationError,
 )
-from .types import Consumer, MutationRequest, MutationResult, Record, RecordPage, Sync
+from .types import (
+    Consumer,
+    MutationRequest,
+    MutationResult,
+    Record,
+    RecordPage,
+    Sync,
+    consumers_for,
+)
 
 __all__ = [
     "Consumer",
@@ -28,6 +38,8 @@ __all__ = [
     "SequinClient",
     "SequinConsumersNotConfirmed",
     "SequinError",
+    "SequinForbidden",
+    "SequinInvalidRequest",
     "SequinNotFound",
     "SequinOutcomeUnknown",
     "SequinRateLimited",
@@ -35,4 +47,5 @@ __all__ = [
     "SequinUnreachable",
     "SequinValidationError",
     "Sync",
+    "consumers_for",
 ]

@@ -3,7 +3,8 @@
 One `requests.Session` per client; every call carries a (connect, read) timeout; the transport
 retries only failures where nothing reached the server (urllib3 connect errors), never a read.
 A 429 is retried within a bound, honouring `Retry-After`, for reads and for the idempotent
-mutation kinds (update, delete); a create is never retried automatically.
+mutation kinds (update, delete); a create is never retried automatically. What each answer
+means is decided in `answers.py`; nothing above the client looks at a status code.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
-from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import requests
@@ -19,20 +20,24 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
 
+from .answers import Answer, body_of, retry_after_seconds
 from .errors import (
-    SequinAuthError,
-    SequinConsumersNotConfirmed,
-    SequinError,
+    SequinInvalidRequest,
     SequinNotFound,
     SequinOutcomeUnknown,
-    SequinRateLimited,
     SequinUnexpectedAnswer,
     SequinUnreachable,
-    SequinValidationError,
-    error_text,
-    field_errors_from,
 )
-from .types import Consumer, MutationRequest, MutationResult, Record, RecordPage, Sync
+from .types import (
+    Consumer,
+    ConsumerKind,
+    MutationRequest,
+    MutationResult,
+    Record,
+    RecordPage,
+    Sync,
+)
+from .urls import api_path, service_root
 
 Timeout = tuple[float, float]
 T = TypeVar("T")
@@ -54,13 +59,17 @@ class SequinClient:
         max_retry_wait: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = service_root(base_url)
         self.timeout = timeout
         self.max_records_per_mutation = max_records_per_mutation
         self.rate_limit_retries = rate_limit_retries
         self.max_retry_wait = max_retry_wait
         self._sleep = sleep
         self._session = requests.Session()
+        # No proxy from the environment and no .netrc: a netrc entry for the host would replace
+        # the Bearer token with Basic auth, and a proxy variable meant for something else
+        # would route the token through it.
+        self._session.trust_env = False
         self._session.headers.update(
             {
                 "Authorization": f"Bearer {token}",
@@ -94,18 +103,31 @@ class SequinClient:
     # Management API
 
     def list_syncs(self) -> list[Sync]:
-        body, _ = self._call("GET", "/v1/syncs")
-        return _parsed(Sync.from_json, _items(body, "data"))
+        answer, body, _ = self._call("GET", "/v1/syncs")
+        return _parsed(Sync.from_json, _items(answer, body, "data"), answer)
 
     def get_sync(self, sync_id: str) -> Sync:
-        body, _ = self._call("GET", f"/v1/syncs/{sync_id}")
+        answer, body, _ = self._call("GET", api_path("syncs", sync_id))
         if not isinstance(body, Mapping) or "id" not in body:
-            raise SequinUnexpectedAnswer("Sequin returned a sync without an id.", status=200)
-        return _parsed(Sync.from_json, [body])[0]
+            raise SequinUnexpectedAnswer(
+                "Sequin returned a sync without an id.",
+                status=answer.status,
+                body_text=answer.text,
+            )
+        return _parsed(Sync.from_json, [body], answer)[0]
 
     def list_consumers(self) -> list[Consumer]:
-        body, _ = self._call("GET", "/v1/http-consumers")
-        return _parsed(Consumer.from_json, _items(body, "data"))
+        """HTTP consumers, then Postgres consumers: `await_consumer_ids` takes either."""
+        http = self._consumers("/v1/http-consumers", "http")
+        try:
+            postgres = self._consumers("/v1/consumers/postgres", "postgres")
+        except SequinNotFound:
+            postgres = []  # a service without Postgres consumers has no such list
+        return [*http, *postgres]
+
+    def _consumers(self, path: str, kind: ConsumerKind) -> list[Consumer]:
+        answer, body, _ = self._call("GET", path)
+        return _parsed(partial(Consumer.from_json, kind=kind), _items(answer, body, "data"), answer)
 
     # Records
 
@@ -117,17 +139,34 @@ class SequinClient:
         after_cursor: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
     ) -> RecordPage:
+        # The docs name the collection filter `collection_id` on one page and `collection` on
+        # another; sending both works whichever the service reads.
         params: dict[str, str | int] = {
             "sync_id": sync_id,
             "collection_id": collection_id,
+            "collection": collection_id,
             "limit": limit,
         }
         if after_cursor:
             params["after_cursor"] = after_cursor
-        body, _ = self._call("GET", "/v1/records", params=params)
-        records = tuple(_parsed(Record.from_json, _items(body, "records")))
-        cursor = body.get("cursor") if isinstance(body, Mapping) else None
-        return RecordPage(records=records, cursor=str(cursor) if cursor else after_cursor)
+        answer, body, _ = self._call("GET", "/v1/records", params=params)
+        records = tuple(
+            record.within(sync_id=sync_id, collection_id=collection_id)
+            for record in _parsed(Record.from_json, _items(answer, body, "records"), answer)
+        )
+        cursor = body.get("cursor")
+        if not isinstance(cursor, str) or not cursor:
+            if records:
+                # Without a cursor the listing cannot resume after these records; ending here
+                # would silently drop the rest of the collection.
+                raise SequinUnexpectedAnswer(
+                    f"Sequin listed {len(records)} records without a cursor to resume after "
+                    f"them (cursor: {cursor!r}).",
+                    status=answer.status,
+                    body_text=answer.text,
+                )
+            cursor = after_cursor
+        return RecordPage(records=records, cursor=cursor)
 
     def iter_record_pages(
         self,
@@ -137,7 +176,8 @@ class SequinClient:
         after_cursor: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
     ) -> Iterator[RecordPage]:
-        """Pages until the listing is exhausted; each page's cursor resumes after it."""
+        """Pages until an empty page or a cursor that did not move; each page's cursor resumes
+        after it. A page shorter than `limit` ends nothing: the service may cap its pages."""
         cursor = after_cursor
         while True:
             page = self.list_records_page(
@@ -146,7 +186,7 @@ class SequinClient:
             if not page.records:
                 return
             yield page
-            if len(page.records) < limit or page.cursor in (None, cursor):
+            if page.cursor == cursor:
                 return
             cursor = page.cursor
 
@@ -155,22 +195,49 @@ class SequinClient:
     def run_mutation(self, request: MutationRequest) -> MutationResult:
         count = len(request.upstream_ids if request.kind == "delete" else request.records)
         if count == 0:
-            raise ValueError("A mutation needs at least one record.")
+            raise SequinInvalidRequest("A mutation needs at least one record.")
         if count > self.max_records_per_mutation:
-            raise ValueError(
+            raise SequinInvalidRequest(
                 f"{count} records exceed SEQUIN_MAX_RECORDS_PER_MUTATION "
                 f"({self.max_records_per_mutation}); split the batch."
             )
-        body, (status, attempts) = self._call(
+        answer, body, attempts = self._call(
             "POST",
             "/v1/mutations/run",
-            json_body=request.body(),
+            payload=_encoded(request.body()),
             is_mutation=True,
             retry_rate_limit=request.kind != "create",
             awaited=bool(request.await_consumer_ids),
+            timeout=self.timeout_for(request),
         )
-        records = tuple(_parsed(Record.from_json, _items(body, "records")))
-        return MutationResult(records=records, status=status, body=body, attempts=attempts)
+        records = _parsed(Record.from_json, _items(answer, body, "records"), answer)
+        if len(records) != count:
+            # One record per mutated record is all the docs describe; fewer or more says
+            # nothing sure about what was written.
+            raise SequinUnexpectedAnswer(
+                f"Sequin answered {answer.status} with {len(records)} records for the "
+                f"{count} sent.",
+                status=answer.status,
+                body_text=answer.text,
+            )
+        return MutationResult(
+            records=tuple(
+                r.within(sync_id=request.sync_id, collection_id=request.collection_id)
+                for r in records
+            ),
+            status=answer.status,
+            body=body,
+            attempts=attempts,
+            kind=request.kind,
+        )
+
+    def timeout_for(self, request: MutationRequest) -> Timeout:
+        """Awaiting consumers, Sequin may hold the answer for the whole await timeout; the
+        configured read timeout comes on top as margin, so the wait ends with Sequin's own
+        answer (a 200, or its 500) and not with an unknown outcome."""
+        connect, read = self.timeout
+        awaited = request.await_seconds
+        return (connect, read) if awaited is None else (connect, awaited + read)
 
     # Transport
 
@@ -180,33 +247,35 @@ class SequinClient:
         path: str,
         *,
         params: Mapping[str, str | int] | None = None,
-        json_body: Any = None,
+        payload: bytes | None = None,
         is_mutation: bool = False,
         retry_rate_limit: bool = True,
         awaited: bool = False,
-    ) -> tuple[Any, tuple[int, int]]:
+        timeout: Timeout | None = None,
+    ) -> tuple[Answer, Any, int]:
+        """The answer, its JSON body (a success) and the attempts it took; or raises."""
         attempts = 0
         waited = 0.0
         while True:
             attempts += 1
             response = self._send(
-                method, path, params=params, json_body=json_body, is_mutation=is_mutation
+                method,
+                path,
+                params=params,
+                payload=payload,
+                is_mutation=is_mutation,
+                timeout=timeout or self.timeout,
             )
-            if (
-                response.status_code == 429
-                and retry_rate_limit
-                and attempts <= self.rate_limit_retries
-            ):
-                wait = _retry_after_seconds(response.headers.get("Retry-After"))
+            answer = Answer.of(response)
+            if answer.status == 429 and retry_rate_limit and attempts <= self.rate_limit_retries:
+                wait = retry_after_seconds(answer.retry_after)
                 wait = DEFAULT_RETRY_WAIT if wait is None else wait
                 if waited + wait <= self.max_retry_wait:
                     waited += wait
                     self._sleep(wait)
                     continue
-            return _interpret(response, is_mutation=is_mutation, awaited=awaited), (
-                response.status_code,
-                attempts,
-            )
+            body = body_of(answer, is_mutation=is_mutation, awaited=awaited)
+            return answer, body, attempts
 
     def _send(
         self,
@@ -214,13 +283,23 @@ class SequinClient:
         path: str,
         *,
         params: Mapping[str, str | int] | None,
-        json_body: Any,
+        payload: bytes | None,
         is_mutation: bool,
+        timeout: Timeout,
     ) -> requests.Response:
         url = f"{self.base_url}{path}"
+        headers = {"Content-Type": "application/json"} if payload is not None else None
         try:
+            # Never a redirect: a 3xx is an answer to interpret, and following one would
+            # resend a mutation (and the token) to wherever it points.
             return self._session.request(
-                method, url, params=params, json=json_body, timeout=self.timeout
+                method,
+                url,
+                params=params,
+                data=payload,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
             )
         except requests.ConnectTimeout as exc:
             raise SequinUnreachable(f"Sequin did not accept a connection in time ({url}).") from exc
@@ -242,98 +321,38 @@ class SequinClient:
             raise SequinUnreachable(f"The request failed: {type(exc).__name__}.") from exc
 
 
+def _encoded(body: Any) -> bytes:
+    """The exact bytes sent. NaN and infinity are not JSON (Python would write them anyway),
+    so a value that JSON cannot hold is refused here, before anything leaves."""
+    try:
+        return json.dumps(body, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise SequinInvalidRequest(f"The change cannot be sent as JSON: {exc}.") from exc
+
+
 def _nothing_sent(exc: requests.ConnectionError) -> bool:
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(reason, NewConnectionError | ConnectTimeoutError)
 
 
-def _retry_after_seconds(header: str | None) -> float | None:
-    if not header:
-        return None
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
-def _parsed(parse: Callable[[Mapping[str, Any]], T], items: list[Mapping[str, Any]]) -> list[T]:
+def _parsed(
+    parse: Callable[[Mapping[str, Any]], T], items: list[Mapping[str, Any]], answer: Answer
+) -> list[T]:
     """Typed values, or SequinUnexpectedAnswer when an item lacks what the docs promise."""
     try:
         return [parse(item) for item in items]
     except (KeyError, TypeError, ValueError) as exc:
         raise SequinUnexpectedAnswer(
             f"Sequin's answer is not shaped as documented ({type(exc).__name__}: {exc}).",
-            status=200,
+            status=answer.status,
+            body_text=answer.text,
         ) from exc
 
 
-def _items(body: Any, key: str) -> list[Mapping[str, Any]]:
+def _items(answer: Answer, body: Any, key: str) -> list[Mapping[str, Any]]:
     items = body.get(key) if isinstance(body, Mapping) else None
     if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
-        raise SequinUnexpectedAnswer(f"Sequin's answer has no list of {key!r}.", status=200)
+        raise SequinUnexpectedAnswer(
+            f"Sequin's answer has no list of {key!r}.", status=answer.status, body_text=answer.text
+        )
     return items
-
-
-def _interpret(response: requests.Response, *, is_mutation: bool, awaited: bool) -> Any:
-    status = response.status_code
-    text = response.text
-    try:
-        body = json.loads(text) if text else None
-    except ValueError:
-        body = None
-    if 200 <= status < 300:
-        if body is None:
-            raise SequinUnexpectedAnswer(
-                f"Sequin answered {status} with a body that is not JSON.",
-                status=status,
-                body_text=text,
-            )
-        return body
-    error = _error_for(
-        status,
-        body,
-        text,
-        is_mutation=is_mutation,
-        awaited=awaited,
-        retry_after=response.headers.get("Retry-After"),
-    )
-    raise error
-
-
-def _error_for(
-    status: int,
-    body: Any,
-    text: str,
-    *,
-    is_mutation: bool,
-    awaited: bool,
-    retry_after: str | None,
-) -> SequinError:
-    message = error_text(body, text)
-    common: dict[str, Any] = {"status": status, "body_text": text}
-    if body is None and status not in (401, 403, 404, 429, 504):
-        return SequinUnexpectedAnswer(
-            f"Sequin answered {status} with a body that is not JSON.", **common
-        )
-    if status in (400, 422):
-        return SequinValidationError(message, field_errors=field_errors_from(body), **common)
-    if status in (401, 403):
-        return SequinAuthError(
-            "Sequin refused the token: an administrator must fix SEQUIN_API_TOKEN.", **common
-        )
-    if status == 404:
-        return SequinNotFound(message or "Not found.", **common)
-    if status == 429:
-        seconds = _retry_after_seconds(retry_after)
-        return SequinRateLimited(message or "Too many requests.", retry_after=seconds, **common)
-    if status == 504:
-        if is_mutation:
-            return SequinOutcomeUnknown(message or "The upstream timed out.", **common)
-        return SequinUnreachable(message or "Sequin timed out.", **common)
-    if status == 500 and is_mutation and awaited:
-        return SequinConsumersNotConfirmed(message, **common)
-    return SequinUnexpectedAnswer(f"Sequin answered {status}: {message}", **common)

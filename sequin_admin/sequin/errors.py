@@ -59,9 +59,24 @@ class SequinValidationError(SequinError):
     title = "The upstream refused the change"
 
 
+class SequinInvalidRequest(SequinValidationError, ValueError):
+    """Refused before anything was sent (a NaN, a value JSON cannot hold, too many records).
+    A ValueError too, since it is the caller's request that is wrong."""
+
+    title = "The change cannot be sent"
+
+
 class SequinAuthError(SequinError):
+    """401: the token is wrong, expired or missing."""
+
     kind = ErrorKind.AUTH
     title = "Sequin refused the token"
+
+
+class SequinForbidden(SequinAuthError):
+    """403: Sequin knows the token, but it may not do this; a new token would not help."""
+
+    title = "The token lacks permission"
 
 
 class SequinNotFound(SequinError):
@@ -95,8 +110,10 @@ class SequinConsumersNotConfirmed(SequinError):
 
 
 class SequinUnexpectedAnswer(SequinError):
-    """A body that is not JSON, another 5xx, or a status Sequin does not document. For a
-    mutation nobody knows whether the write happened, so it is reconciled like a 504."""
+    """Neither a documented failure nor a parseable success: a body that is not JSON, an
+    empty 200, a 204, a 200 of another shape, a redirect, a 500 without await, a proxy's
+    502 or 503. For a mutation nobody knows whether the write happened, so it is reconciled
+    like a 504; for a read it is just an error."""
 
     kind = ErrorKind.UNEXPECTED
     title = "Sequin answered with something unexpected"
@@ -110,24 +127,51 @@ class SequinUnreachable(SequinError):
     title = "Sequin could not be reached"
 
 
+MAX_MESSAGE_CHARS = 500
+# Keys that hold a human message in the error bodies seen: Sequin's mutation `{"error"}` and
+# management `{"summary"}`, Phoenix's `{"errors": {"detail"}}`, and the generic `{"message"}`.
+_MESSAGE_KEYS = ("error", "summary", "message", "detail", "title", "errors")
+
+
 def error_text(body: Any, raw_text: str) -> str:
-    """The human message from either documented error body, else the raw text."""
-    if isinstance(body, Mapping):
-        for key in ("error", "summary", "message"):
-            value = body.get(key)
-            if isinstance(value, str) and value:
-                return value
-    return raw_text.strip()[:500]
+    """The human message of an error body; the raw text only when the body is not JSON.
+
+    A JSON body of an unknown shape gives its text values ("field: reason; ..."), never the
+    JSON itself, so a person never reads braces and quotes.
+    """
+    if body is None:
+        return raw_text.strip()[:MAX_MESSAGE_CHARS]
+    return _message_in(body)[:MAX_MESSAGE_CHARS]
+
+
+def _message_in(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, Mapping):
+        for key in _MESSAGE_KEYS:
+            found = _message_in(value.get(key))
+            if found:
+                return found
+        parts = [(str(key), _message_in(item)) for key, item in value.items()]
+        return "; ".join(f"{key}: {text}" for key, text in parts if text)
+    if isinstance(value, list):
+        return "; ".join(text for text in map(_message_in, value) if text)
+    return ""  # numbers, booleans, null: no words to show
 
 
 def field_errors_from(body: Any) -> dict[str, list[str]]:
-    """`{"validation_errors": {"field": ["reason"]}}` from the management error shape."""
+    """Per-field reasons: the management shape `{"validation_errors": {"field": ["reason"]}}`,
+    or a changeset-like `{"errors": {"field": ["reason"]}}`."""
     if not isinstance(body, Mapping):
         return {}
     errors = body.get("validation_errors")
     if not isinstance(errors, Mapping):
-        return {}
+        errors = body.get("errors")
+        if not isinstance(errors, Mapping) or "detail" in errors:
+            return {}
     return {
-        str(name): [str(r) for r in reasons] if isinstance(reasons, list) else [str(reasons)]
+        str(name): [_message_in(r) or str(r) for r in reasons]
+        if isinstance(reasons, list)
+        else [_message_in(reasons) or str(reasons)]
         for name, reasons in errors.items()
     }

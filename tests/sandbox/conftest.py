@@ -8,6 +8,7 @@ import requests
 
 from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN
 from sequin_admin.sandbox.server import SandboxServer
+from tests.sandbox.servers import fresh, serve_real_sandbox  # noqa: F401  (a fixture)
 
 TIMEOUT = (2.0, 10.0)
 
@@ -58,3 +59,17 @@ def make_api(sandbox: SandboxServer) -> Iterator[Callable[[str | None], Api]]:
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture
+def real_sandbox(real_sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
+    """The "real" profile's sandbox, freshly seeded, no faults left on."""
+    with fresh(real_sandbox_server):
+        yield real_sandbox_server
+
+
+@pytest.fixture
+def real_api(real_sandbox: SandboxServer) -> Iterator[Api]:
+    client = Api(real_sandbox.url)
+    yield client
+    client.close()

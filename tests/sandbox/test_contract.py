@@ -11,6 +11,7 @@ from sequin_admin.sandbox.demo_data import (
     HUBSPOT_SYNC_ID,
     SALESFORCE_SYNC_ID,
     STRIPE_SYNC_ID,
+    WAREHOUSE_CONSUMER_ID,
 )
 from sequin_admin.sandbox.server import SandboxServer
 
@@ -58,6 +59,7 @@ def _all_pages(api: Api, limit: int, **filters: str) -> tuple[list[dict], str | 
         ("GET", f"/v1/syncs/{SALESFORCE_SYNC_ID}"),
         ("GET", "/v1/records"),
         ("GET", "/v1/http-consumers"),
+        ("GET", "/v1/consumers/postgres"),
         ("POST", "/v1/mutations/run"),
         ("GET", "/_sandbox/faults"),
         ("POST", "/_sandbox/reset"),
@@ -123,6 +125,19 @@ def test_http_consumers_list_the_demo_consumers(api: Api) -> None:
     assert {c["name"] for c in consumers} >= {"crm-replica", "search-indexer"}
     one = api.get(f"/v1/http-consumers/{CONSUMER_IDS[0]}")
     assert one.json() == consumers[0]
+
+
+def test_postgres_consumers_have_their_own_list_with_filters(api: Api) -> None:
+    response = api.get("/v1/consumers/postgres")
+    assert response.status_code == 200
+    (consumer,) = response.json()["data"]
+    assert consumer["id"] == WAREHOUSE_CONSUMER_ID
+    assert consumer["filters"] == {
+        "provider": "salesforce",
+        "sync_id": SALESFORCE_SYNC_ID,
+        "collection_id": "*",
+    }
+    assert consumer["id"] not in {c["id"] for c in api.get("/v1/http-consumers").json()["data"]}
 
 
 def test_records_have_the_wire_shape_and_come_earliest_change_first(api: Api) -> None:

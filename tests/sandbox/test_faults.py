@@ -10,7 +10,14 @@ import pytest
 import requests
 
 from sequin_admin.sandbox.__main__ import main
-from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN, HUBSPOT_SYNC_ID, SALESFORCE_SYNC_ID
+from sequin_admin.sandbox.demo_data import (
+    CONFIRM_MS,
+    CONSUMER_IDS,
+    DEFAULT_TOKEN,
+    HUBSPOT_SYNC_ID,
+    SALESFORCE_SYNC_ID,
+    WAREHOUSE_CONSUMER_ID,
+)
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
 
@@ -287,3 +294,116 @@ def test_the_fault_command_switches_faults_on_a_running_sandbox(
     assert main(["fault", "--url", sandbox.url, "--token", "wrong", "drop"]) == 1
     assert "401" in capsys.readouterr().err
     assert sandbox.faults.active() == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "content_type", "body"),
+    [
+        ("proxy_502", 502, "text/html", "<center>nginx</center>"),
+        ("unavailable_503", 503, "text/plain", "no healthy upstream"),
+        ("empty_200", 200, "application/json", ""),
+        ("no_content_204", 204, None, ""),
+    ],
+)
+@pytest.mark.parametrize("apply", [True, False])
+def test_misanswering_faults_write_first_unless_told_not_to(
+    api: Api,
+    sandbox: SandboxServer,
+    contact: dict[str, Any],
+    kind: str,
+    status: int,
+    content_type: str | None,
+    body: str,
+    apply: bool,
+) -> None:
+    sandbox.faults.set(Fault(kind=kind, apply=apply))
+    response = _retitle(api, contact, "Written anyway")
+    assert response.status_code == status
+    assert response.headers.get("Content-Type", "").split(";")[0] == (content_type or "")
+    if body:
+        assert body in response.text
+    else:
+        assert response.content == b""
+    expected = "Written anyway" if apply else contact["data"]["Title"]
+    assert _title(sandbox, contact) == expected
+
+
+def _awaiting(api: Api, record: dict[str, Any], consumer_id: str, timeout_ms: int) -> Any:
+    return api.mutate(
+        kind="update",
+        sync_id=record["sync_id"],
+        collection_id=record["collection_id"],
+        records=[{"upstream_id": record["upstream_id"], "data": {"Title": "Awaited"}}],
+        await_consumer_ids=[consumer_id],
+        await_consumers_timeout=timeout_ms,
+    )
+
+
+@pytest.mark.parametrize("consumer_id", [*CONSUMER_IDS, WAREHOUSE_CONSUMER_ID])
+def test_an_awaited_consumer_delays_the_answer_until_it_confirms(
+    api: Api, sandbox: SandboxServer, contact: dict[str, Any], consumer_id: str
+) -> None:
+    started = time.monotonic()
+    response = _awaiting(api, contact, consumer_id, 5000)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert elapsed >= CONFIRM_MS[consumer_id] / 1000
+    assert elapsed < 5.0
+
+
+def test_late_consumers_let_the_await_time_out_with_the_documented_500(
+    api: Api, sandbox: SandboxServer, contact: dict[str, Any]
+) -> None:
+    sandbox.faults.set(Fault(kind="consumers_late"))
+    started = time.monotonic()
+    response = _awaiting(api, contact, CONSUMER_IDS[0], 300)
+    assert time.monotonic() - started >= 0.3
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": "Error: Timed out waiting for consumers to process the mutation",
+        "docs": [],
+    }
+    assert _title(sandbox, contact) == "Awaited"
+    # count=1: the next await is confirmed in time again.
+    assert _awaiting(api, contact, CONSUMER_IDS[0], 5000).status_code == 200
+
+
+def test_an_await_timeout_shorter_than_the_consumer_is_the_documented_500(
+    api: Api, sandbox: SandboxServer, contact: dict[str, Any]
+) -> None:
+    slowest = max(CONFIRM_MS, key=CONFIRM_MS.__getitem__)
+    response = _awaiting(api, contact, slowest, CONFIRM_MS[slowest] // 2)
+    assert response.status_code == 500
+    assert _title(sandbox, contact) == "Awaited"
+
+
+def test_late_consumers_change_nothing_without_an_await(
+    api: Api, sandbox: SandboxServer, contact: dict[str, Any]
+) -> None:
+    sandbox.faults.set(Fault(kind="consumers_late"))
+    assert _retitle(api, contact, "Not awaited").status_code == 200
+
+
+def test_client_commands_default_to_the_sandbox_port_from_the_environment(
+    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = urlsplit(sandbox.url).port
+    monkeypatch.setenv("SANDBOX_PORT", str(port))
+    monkeypatch.setenv("SANDBOX_TOKEN", DEFAULT_TOKEN)
+    assert main(["fault", "empty_200"]) == 0
+    assert [f.kind for f in sandbox.faults.active()] == ["empty_200"]
+    assert main(["reset"]) == 0
+    assert sandbox.faults.active() == []
+
+
+@pytest.mark.parametrize("command", ["fault", "reset"])
+def test_client_commands_show_url_in_their_help(
+    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SANDBOX_PORT", "9123")
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    assert exited.value.code == 0
+    help_text = capsys.readouterr().out
+    assert "--url" in help_text
+    assert "$SANDBOX_PORT" in help_text and "http://127.0.0.1:9123" in help_text

@@ -1,0 +1,47 @@
+"""Real sandboxes over HTTP on loopback, for any test module.
+
+`running_sandbox(profile)` serves one for a `with` block. `serve_real_sandbox` is the
+session-scoped fixture `real_sandbox_server`, serving the "real" profile (answers shaped as a
+live Sequin sent them); import it into a conftest to use it there:
+
+    from tests.sandbox.servers import serve_real_sandbox  # noqa: F401  (a fixture)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN
+from sequin_admin.sandbox.server import SandboxServer
+
+
+@contextmanager
+def running_sandbox(profile: str = "docs") -> Iterator[SandboxServer]:
+    server = SandboxServer(
+        db_path=":memory:", token=DEFAULT_TOKEN, host="127.0.0.1", port=0, profile=profile
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()  # shuts the server down and joins its thread
+
+
+@contextmanager
+def fresh(server: SandboxServer) -> Iterator[SandboxServer]:
+    """The server in its freshly seeded state, with no faults left on afterwards."""
+    server.store.reset()
+    try:
+        yield server
+    finally:
+        server.faults.clear()
+
+
+@pytest.fixture(scope="session", name="real_sandbox_server")
+def serve_real_sandbox() -> Iterator[SandboxServer]:
+    """A second sandbox, profile "real", for the whole run."""
+    with running_sandbox("real") as server:
+        yield server
