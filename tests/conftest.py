@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.conf import LazySettings
+from django.conf import LazySettings, settings
 from django.contrib.auth.models import User
 from django.test import Client
 
@@ -72,22 +72,23 @@ def signed_in(client: Client, user: User) -> Client:
 
 # Each collection as a refresh of the freshly seeded sandbox leaves it: its rows and its state.
 IndexSnapshot = tuple[list[dict[str, Any]], dict[str, Any]]
-_index_snapshots: dict[str, IndexSnapshot] = {}
+_index_snapshots: dict[tuple[str, str], IndexSnapshot] = {}
 
 
 def _index_collection(sync_id: str, collection_id: str) -> None:
     """Index a collection of the seeded sandbox: through a real refresh the first time in a
     run, then from the rows that refresh wrote (the sandbox is reset to the same seed before
     every test, so the rows are the same; one INSERT instead of paging the API again)."""
-    if collection_id not in _index_snapshots:
+    key = (settings.SEQUIN_API_URL, collection_id)  # each sandbox profile has its own cursors
+    if key not in _index_snapshots:
         state = collection_refresh(sync_id=sync_id, collection_id=collection_id)
         rows = IndexedRecord.objects.filter(sync_id=sync_id, collection_id=collection_id)
-        _index_snapshots[collection_id] = (
+        _index_snapshots[key] = (
             list(rows.values(*ROW_FIELDS)),
             {f: getattr(state, f) for f in STATE_FIELDS},
         )
         return
-    rows, state = _index_snapshots[collection_id]
+    rows, state = _index_snapshots[key]
     # Copies: a test may change a record's data in place.
     IndexedRecord.objects.bulk_create(IndexedRecord(**copy.deepcopy(row)) for row in rows)
     IndexedCollection.objects.create(**copy.deepcopy(state))

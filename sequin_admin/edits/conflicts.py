@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,12 @@ def conflicts_for(
         )
         for key, value in changes.items()
     ]
+
+
+def must_choose(conflicts: Iterable[Conflict]) -> bool:
+    """Whether the person must choose: the upstream moved a field they change, to a value
+    that is not theirs. Changes to other fields, or to the same value, merge by themselves."""
+    return any(c.upstream_moved and not same_value(c.upstream, c.mine) for c in conflicts)
 
 
 def rebase_on(

@@ -18,6 +18,7 @@ from sequin_admin.mutations.models import Mutation, Outcome
 from sequin_admin.records.index import index_get
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sequin import ErrorKind
+from sequin_admin.sequin.urls import service_root
 
 from .conflicts import Conflict, rebase_on
 from .forms import FormState, RecordForm
@@ -53,8 +54,14 @@ class Editor:
 
 def record_form(state: FormState | None, data: Mapping[str, Any] | None = None) -> RecordForm:
     """A fresh form for `state`, or a posted one (`data`) shaped by the state it carries."""
-    specs = record_specs(state=state) if state else []
-    return RecordForm(data, form_state=state, specs=specs, consumers=consumer_list())
+    if state is None:
+        return RecordForm(data, form_state=None, specs=[])
+    return RecordForm(
+        data,
+        form_state=state,
+        specs=record_specs(state=state),
+        consumers=consumer_list(sync_id=state.sync_id, collection_id=state.collection_id),
+    )
 
 
 def posted_form(data: Mapping[str, Any]) -> RecordForm:
@@ -113,6 +120,13 @@ def editor_post(
     )
     if outcome.status == "no_change":
         return Editor(record=record, form=form, notice="Nothing changed: nothing was sent.")
+    if outcome.status == "held":
+        current = outcome.current or record
+        return Editor(
+            record=current,
+            form=record_form(form_state_for(current)),
+            notice="The upstream already holds your values: nothing was sent.",
+        )
     if outcome.status == "conflict":
         return Editor(record=outcome.current or record, form=form, conflicts=outcome.conflicts)
     mutation = outcome.mutation
@@ -146,7 +160,7 @@ def preview_of(form: RecordForm) -> Preview | None:
         await_consumer_ids=form.cleaned_data.get("await_consumer_ids") or (),
         await_consumers_timeout=form.cleaned_data.get("await_consumers_timeout"),
     ).body()
-    url = f"{settings.SEQUIN_API_URL.rstrip('/')}/v1/mutations/run"
+    url = f"{service_root(settings.SEQUIN_API_URL)}/v1/mutations/run"
     curl = (
         f"curl -X POST {shlex.quote(url)} "
         '-H "Authorization: Bearer $SEQUIN_API_TOKEN" '

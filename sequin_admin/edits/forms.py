@@ -163,6 +163,10 @@ class RecordForm(forms.Form):
         max_value=600_000,
         initial=DEFAULT_AWAIT_TIMEOUT_MS,
         label="Consumer timeout (ms)",
+        help_text=(
+            "At most 600,000 ms (10 minutes). Sequin starts this clock once the upstream has "
+            "the change; the admin waits that long for its answer, plus its own read timeout."
+        ),
     )
 
     def __init__(

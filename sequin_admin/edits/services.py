@@ -23,10 +23,12 @@ from sequin_admin.records.index import index_get
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.records.refresh import collection_refresh, collection_state
 from sequin_admin.records.syncs import collection_exists
+from sequin_admin.records.values import fields_differing
 from sequin_admin.sequin import Consumer, MutationRequest, SequinError
 from sequin_admin.sequin.configured import get_client
+from sequin_admin.sequin.types import consumers_for
 
-from .conflicts import Conflict, conflicts_for
+from .conflicts import Conflict, conflicts_for, must_choose
 from .forms import FormState
 
 logger = logging.getLogger(__name__)
@@ -37,8 +39,9 @@ CONSUMERS_CACHE_SECONDS = 60
 CATCH_UP_SECONDS = 3.0
 
 
-def consumer_list() -> list[Consumer]:
-    """Consumers to offer for `await_consumer_ids`; cached briefly, empty on error."""
+def consumer_list(*, sync_id: str, collection_id: str) -> list[Consumer]:
+    """Consumers to offer for `await_consumer_ids`: those whose filters can match the
+    collection. The list is cached briefly; empty when Sequin can't list it."""
     key = "sequin_admin:consumers"
     consumers: list[Consumer] | None = cache.get(key)
     if consumers is None:
@@ -47,7 +50,7 @@ def consumer_list() -> list[Consumer]:
         except SequinError:
             return []
         cache.set(key, consumers, CONSUMERS_CACHE_SECONDS)
-    return consumers
+    return consumers_for(consumers, sync_id=sync_id, collection_id=collection_id)
 
 
 def record_specs(*, state: FormState) -> list[FieldSpec]:
@@ -102,7 +105,8 @@ def record_catch_up(*, state: FormState) -> IndexedRecord | None:
     )
 
 
-UpdateStatus = Literal["no_change", "conflict", "sent", "duplicate"]
+# held: the upstream already holds every change, so nothing was sent.
+UpdateStatus = Literal["no_change", "held", "conflict", "sent", "duplicate"]
 
 
 @dataclass
@@ -128,11 +132,13 @@ def record_update(
         return UpdateOutcome(status="duplicate", mutation=first)
     current = record_catch_up(state=state)
     if current is not None and current.updated_idx > state.updated_idx:
-        return UpdateOutcome(
-            status="conflict",
-            conflicts=conflicts_for(original=state.values, changes=changes, current=current.data),
-            current=current,
-        )
+        conflicts = conflicts_for(original=state.values, changes=changes, current=current.data)
+        if must_choose(conflicts):
+            return UpdateOutcome(status="conflict", conflicts=conflicts, current=current)
+        # The upstream moved elsewhere (or to the person's values): PATCH merges the rest.
+        changes = fields_differing(base=current.data, wanted=changes)
+        if not changes:
+            return UpdateOutcome(status="held", current=current)
     request = update_request(
         state=state,
         changes=changes,

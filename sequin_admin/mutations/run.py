@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError
 
-from sequin_admin.records.index import index_upsert
+from sequin_admin.records.index import index_apply_answer
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sequin import MutationRequest, SequinError
 from sequin_admin.sequin.configured import get_client
@@ -72,7 +72,7 @@ def mutation_run(
         journal_finish(mutation=mutation, duration_ms=_ms_since(started), unexpected=exc)
     else:
         journal_finish(mutation=mutation, duration_ms=_ms_since(started), result=result)
-        index_upsert(records=result.records)
+        index_apply_answer(result=result, request=request)
     return mutation, True
 
 

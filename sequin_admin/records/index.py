@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from django.utils import timezone
 
-from sequin_admin.sequin import Record
+from sequin_admin.sequin import MutationRequest, MutationResult, Record
 
 from .models import IndexedRecord
 
@@ -54,6 +55,7 @@ def index_upsert(*, records: Iterable[Record]) -> int:
             upstream_updated_at=r.upstream_updated_at,
             search_text=search_text_for(r.upstream_id, r.data),
             indexed_at=timezone.now(),
+            reread_pending=False,
         )
         for key, r in incoming.items()
         if key not in known or (r.updated_idx or 0) >= known[key]
@@ -70,9 +72,56 @@ def index_upsert(*, records: Iterable[Record]) -> int:
             "upstream_updated_at",
             "search_text",
             "indexed_at",
+            "reread_pending",
         ],
     )
     return len(rows)
+
+
+def index_apply_answer(*, result: MutationResult, request: MutationRequest) -> None:
+    """What a successful mutation tells the index, read no further than Sequin promised.
+
+    A returned record's data is merged onto the indexed row unless it is clearly whole (an
+    update may return only the patched keys) and never replaces a newer version; a record
+    returned without a version keeps the row's and is marked for a re-read; a delete marks
+    its records deleted whatever the answer's `deleted` says.
+    """
+    returned = [
+        r.within(sync_id=request.sync_id, collection_id=request.collection_id)
+        for r in result.records
+    ]
+    deleted_ids = set(request.upstream_ids) if request.kind == "delete" else set()
+    rows = {
+        row.upstream_id: row
+        for row in IndexedRecord.objects.filter(
+            sync_id=request.sync_id,
+            collection_id=request.collection_id,
+            upstream_id__in=[r.upstream_id for r in returned] + sorted(deleted_ids),
+        )
+    }
+    merged = []
+    for record in returned:
+        row = rows.get(record.upstream_id)
+        if row is None:
+            merged.append(record)
+            continue
+        whole = set(record.data) >= set(row.data)
+        merged.append(
+            replace(
+                record,
+                data=record.data if whole else {**row.data, **record.data},
+                updated_idx=row.updated_idx if record.updated_idx is None else record.updated_idx,
+            )
+        )
+    index_upsert(records=merged)
+    unversioned = {r.upstream_id for r in returned if r.updated_idx is None}
+    rows_of_request = IndexedRecord.objects.filter(
+        sync_id=request.sync_id, collection_id=request.collection_id
+    )
+    if deleted_ids:
+        rows_of_request.filter(upstream_id__in=deleted_ids).update(deleted=True)
+        unversioned |= deleted_ids - {r.upstream_id for r in returned}
+    rows_of_request.filter(upstream_id__in=unversioned).update(reread_pending=True)
 
 
 def index_get(*, sync_id: str, collection_id: str, upstream_id: str) -> IndexedRecord | None:

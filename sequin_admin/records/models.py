@@ -50,6 +50,9 @@ class IndexedRecord(models.Model):
     upstream_updated_at = models.DateTimeField(null=True)
     # Lower-cased values of `data`, so `?q=` is one indexed-column scan and not JSON parsing.
     search_text = models.TextField(blank=True)
+    # Sequin answered a mutation without a version: the row holds what was sent and returned,
+    # and the next listing of the record replaces it.
+    reread_pending = models.BooleanField(default=False)
     indexed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -53,8 +53,55 @@ def test_edit_sends_only_the_changed_field_and_shows_the_returned_record(
     fresh = index_get(
         sync_id=record.sync_id, collection_id=record.collection_id, upstream_id=record.upstream_id
     )
-    assert fresh is not None and fresh.updated_idx > record.updated_idx
-    assert f'id="updated-idx">{fresh.updated_idx}<' in html
+    assert fresh is not None and fresh.data["Title"] == "Head of Testing"
+    assert fresh.data.keys() == record.data.keys()  # a partial answer is merged, not taken whole
+    if mutation.records.get().returned_updated_idx is None:  # the real profile's answer
+        assert fresh.reread_pending and fresh.updated_idx == record.updated_idx
+        assert "pending" in html.split('id="updated-idx">', 1)[1].split("</dd>", 1)[0]
+    else:
+        assert not fresh.reread_pending and fresh.updated_idx > record.updated_idx
+        assert f'id="updated-idx">{fresh.updated_idx}<' in html
+
+
+def test_the_next_edit_after_an_unversioned_answer_meets_no_conflict(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    post(signed_in, page.url, page.form_data({"Title": "First"}))
+    again = open_record(signed_in, record)
+    html = post(signed_in, again.url, again.form_data({"Title": "Second"}))
+    assert "Saved upstream" in html, html
+    assert "changed upstream since you opened it" not in html
+    assert upstream(sandbox, record)["data"]["Title"] == "Second"
+
+
+def test_an_upstream_change_to_another_field_merges_without_a_conflict(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    sandbox.store.write_as_upstream(
+        record.sync_id, record.collection_id, record.upstream_id, {"Phone": "+1 555 0199"}
+    )
+    html = post(signed_in, page.url, page.form_data({"Title": "Mine alone"}))
+    assert "Saved upstream" in html
+    now = upstream(sandbox, record)["data"]
+    assert (now["Title"], now["Phone"]) == ("Mine alone", "+1 555 0199")
+
+
+def test_an_upstream_that_already_holds_my_value_is_no_conflict(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    sandbox.store.write_as_upstream(
+        record.sync_id, record.collection_id, record.upstream_id, {"Title": "Same as mine"}
+    )
+    html = post(signed_in, page.url, page.form_data({"Title": "Same as mine"}))
+    assert "already holds your values" in html
+    assert "changed upstream since you opened it" not in html
+    assert not Mutation.objects.exists()
 
 
 def test_no_change_sends_nothing(signed_in: Client, indexed: Indexed) -> None:
