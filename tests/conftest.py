@@ -19,6 +19,7 @@ from sequin_admin.sandbox.demo_data import (
 )
 from sequin_admin.sandbox.server import SandboxServer
 from sequin_admin.sequin import SequinClient
+from tests.sandbox.servers import fresh
 
 
 @pytest.fixture(scope="session")
@@ -40,9 +41,8 @@ def _admin_talks_to_sandbox(settings: LazySettings, sandbox_server: SandboxServe
 @pytest.fixture
 def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
     """The sandbox in its freshly seeded state, with no faults switched on."""
-    sandbox_server.store.reset()
-    yield sandbox_server
-    sandbox_server.faults.clear()
+    with fresh(sandbox_server):
+        yield sandbox_server
 
 
 @pytest.fixture

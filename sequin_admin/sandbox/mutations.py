@@ -58,7 +58,7 @@ def _not_found(message: str) -> MutationFailed:
 
 
 @dataclass(frozen=True)
-class MutationRequest:
+class ParsedMutation:
     kind: str
     sync_id: str
     collection_id: str
@@ -110,7 +110,7 @@ def _upstream_ids(body: dict[str, Any]) -> list[str]:
     return ids
 
 
-def parse_mutation(raw: bytes) -> MutationRequest:
+def parse_mutation(raw: bytes) -> ParsedMutation:
     try:
         body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except ValueError as error:
@@ -136,7 +136,7 @@ def parse_mutation(raw: bytes) -> MutationRequest:
         raise _bad_request(
             "Invalid parameter: await_consumers_timeout must be a non-negative integer (ms)"
         )
-    return MutationRequest(
+    return ParsedMutation(
         kind=kind,
         sync_id=sync_id,
         collection_id=collection_id,
@@ -151,7 +151,7 @@ class _Mutation:
     def __init__(
         self,
         store: Store,
-        request: MutationRequest,
+        request: ParsedMutation,
         sync: dict[str, Any],
         schema: CollectionSchema,
         now: Callable[[], datetime],

@@ -30,6 +30,9 @@ class _HTTPServer(ThreadingHTTPServer):
         self.api = api
         self.open_connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        # Requests being answered; `SandboxServer.wait_idle` waits for none.
+        self.in_flight = 0
+        self.idle = threading.Condition()
         super().__init__(address, _RequestHandler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -87,6 +90,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(int(length)) if int(length) else b""
 
     def _serve(self) -> None:
+        with self.server.idle:
+            self.server.in_flight += 1
+        try:
+            self._answer()
+        finally:
+            with self.server.idle:
+                self.server.in_flight -= 1
+                self.server.idle.notify_all()
+
+    def _answer(self) -> None:
         started = time.monotonic()
         body = self._read_body()
         if body is None:
@@ -176,6 +189,16 @@ class SandboxServer:
         )
         self._thread.start()
         return self
+
+    def wait_idle(self, timeout: float = 15.0) -> None:
+        """Wait until no request is being answered (a `latency` fault's sleep included), so
+        nothing writes to the store after a test has moved on. Raises TimeoutError."""
+        httpd = self._httpd
+        if httpd is None:
+            return
+        with httpd.idle:
+            if not httpd.idle.wait_for(lambda: httpd.in_flight == 0, timeout=timeout):
+                raise TimeoutError(f"{httpd.in_flight} sandbox request(s) still under way")
 
     def stop(self) -> None:
         httpd, thread = self._httpd, self._thread

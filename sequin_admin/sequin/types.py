@@ -68,7 +68,6 @@ class Sync:
     status: str
     health_status: str
     collection_ids: tuple[str, ...]
-    raw: JsonObject = field(repr=False, compare=False)
 
     @classmethod
     def from_json(cls, body: Mapping[str, Any]) -> Sync:
@@ -81,7 +80,6 @@ class Sync:
             status=str(body.get("status") or ""),
             health_status=str(health_status or ""),
             collection_ids=tuple(str(c) for c in body.get("collection_ids") or ()),
-            raw=dict(body),
         )
 
 
@@ -148,7 +146,6 @@ class Consumer:
 
     id: str
     name: str
-    raw: JsonObject = field(repr=False, compare=False)
     kind: ConsumerKind = "http"
     # Filter key -> the patterns a record's value must match one of; `"*"` is a wildcard.
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -158,7 +155,6 @@ class Consumer:
         return cls(
             id=str(body["id"]),
             name=str(body.get("name") or body["id"]),
-            raw=dict(body),
             kind=kind,
             filters=_filters(body.get("filters")),
         )

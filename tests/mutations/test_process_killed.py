@@ -106,7 +106,7 @@ def test_killed_mid_call_then_reconciled(
         found = sandbox.store.get_record(SALESFORCE_SYNC_ID, CONTACTS, target["upstream_id"])
         return found["data"]["Title"] if found else None
 
-    time.sleep(fault.latency_ms / 1000 + 0.3)  # the upstream's own answer time passes
+    sandbox.wait_idle()  # the upstream's own answer time passes
     assert (title() == "Killed mid-call") is landed
 
     output = finish(manage(env, "reconcile_mutations"))

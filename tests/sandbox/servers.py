@@ -32,12 +32,14 @@ def running_sandbox(profile: str = "docs") -> Iterator[SandboxServer]:
 
 @contextmanager
 def fresh(server: SandboxServer) -> Iterator[SandboxServer]:
-    """The server in its freshly seeded state, with no faults left on afterwards."""
+    """The server in its freshly seeded state; afterwards no fault left on and no request
+    still being answered (so nothing writes after the next test's reset)."""
     server.store.reset()
     try:
         yield server
     finally:
         server.faults.clear()
+        server.wait_idle()
 
 
 @pytest.fixture(scope="session", name="real_sandbox_server")
