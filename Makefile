@@ -27,7 +27,7 @@ run: install var
 	$(PY) manage.py migrate --noinput
 ifeq ($(SEQUIN_API_URL),)
 	$(PY) -m sequin_admin.sandbox seed --db $(SANDBOX_DB)
-	$(PY) manage.py ensure_demo_user
+	$(PY) manage.py ensure_demo_user --url http://$(HOST):$(PORT)/
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) -m sequin_admin.sandbox serve --host 127.0.0.1 --port $(SANDBOX_PORT) --db $(SANDBOX_DB) & \
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)

@@ -9,21 +9,48 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from sequin_admin.env import env_bool, env_int, env_list, env_timeout
+from sequin_admin.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_timeout,
+    env_url,
+    is_loopback_url,
+)
+from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN as SANDBOX_DEFAULT_TOKEN
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 # Sequin. Without SEQUIN_API_URL the admin talks to the embedded sandbox (`make run`).
 SANDBOX_PORT = env_int("SANDBOX_PORT", 8765)
-SANDBOX_TOKEN = "sandbox-token"
-SEQUIN_SANDBOX_MODE = not os.environ.get("SEQUIN_API_URL")
-SEQUIN_API_URL = os.environ.get("SEQUIN_API_URL") or f"http://127.0.0.1:{SANDBOX_PORT}"
-SEQUIN_API_TOKEN = os.environ.get("SEQUIN_API_TOKEN") or (
-    SANDBOX_TOKEN if SEQUIN_SANDBOX_MODE else ""
-)
-if not SEQUIN_API_TOKEN:
-    raise ImproperlyConfigured("SEQUIN_API_URL is set, so SEQUIN_API_TOKEN must be set too.")
+_sequin_url = env_url("SEQUIN_API_URL")
+_sequin_token = os.environ.get("SEQUIN_API_TOKEN", "")
+SEQUIN_SANDBOX_MODE = _sequin_url is None
+if _sequin_url is None:
+    if _sequin_token:
+        # Sandbox mode would send the real token over plain HTTP to whatever listens locally.
+        raise ImproperlyConfigured(
+            "SEQUIN_API_TOKEN is set but SEQUIN_API_URL is not: set SEQUIN_API_URL to your "
+            "Sequin (e.g. https://api.sequin.io), or unset SEQUIN_API_TOKEN to use the embedded "
+            "sandbox (SANDBOX_TOKEN sets the token it accepts)."
+        )
+    SEQUIN_API_URL = f"http://127.0.0.1:{SANDBOX_PORT}"
+    # The token the sandbox accepts; `python -m sequin_admin.sandbox serve` reads it too.
+    SEQUIN_API_TOKEN = os.environ.get("SANDBOX_TOKEN") or SANDBOX_DEFAULT_TOKEN
+else:
+    if not _sequin_token:
+        raise ImproperlyConfigured("SEQUIN_API_URL is set, so SEQUIN_API_TOKEN must be set too.")
+    if _sequin_url.lower().startswith("http:") and not (
+        is_loopback_url(_sequin_url) or env_bool("SEQUIN_ALLOW_INSECURE_HTTP", False)
+    ):
+        raise ImproperlyConfigured(
+            f"SEQUIN_API_URL is plain http to another machine ({_sequin_url}): the API token "
+            "would cross the network unencrypted. Use https, or set SEQUIN_ALLOW_INSECURE_HTTP=1 "
+            "if the network between them is trusted."
+        )
+    SEQUIN_API_URL = _sequin_url
+    SEQUIN_API_TOKEN = _sequin_token
 SEQUIN_TIMEOUT = env_timeout("SEQUIN_TIMEOUT", (5.0, 40.0))
 SEQUIN_MAX_RECORDS_PER_MUTATION = env_int("SEQUIN_MAX_RECORDS_PER_MUTATION", 100)
 # A pending attempt older than this lost its process mid-call: its outcome reads as unknown.
@@ -33,10 +60,14 @@ MUTATION_RETENTION_DAYS = env_int("MUTATION_RETENTION_DAYS", 0, minimum=0)
 
 # Django
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# Published, so only for the sandbox: with it anyone could forge a session cookie.
 _DEV_SECRET = "insecure-local-only-key-for-the-sandbox"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _DEV_SECRET
-if SECRET_KEY == _DEV_SECRET and not (DEBUG or SEQUIN_SANDBOX_MODE):
-    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when talking to a real Sequin.")
+if SECRET_KEY == _DEV_SECRET and not SEQUIN_SANDBOX_MODE:
+    raise ImproperlyConfigured(
+        "Set DJANGO_SECRET_KEY when talking to a real Sequin (even with DJANGO_DEBUG): "
+        "e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 
 INSTALLED_APPS = [
@@ -53,6 +84,7 @@ INSTALLED_APPS = [
     "template_partials",
     "bootstrap",
     "csp",
+    "sequin_admin.accounts",
     "sequin_admin.records",
     "sequin_admin.mutations",
 ]
@@ -101,10 +133,11 @@ TEMPLATES = [
     },
 ]
 
+# The sandbox's admin keeps its own file: its demo account (published password) must never be
+# in the database the admin uses against a real Sequin (see sequin_admin/accounts/checks.py).
+_SQLITE_FILE = VAR_DIR / ("sandbox-admin.sqlite3" if SEQUIN_SANDBOX_MODE else "db.sqlite3")
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}", conn_max_age=60
-    )
+    "default": dj_database_url.config(default=f"sqlite:///{_SQLITE_FILE}", conn_max_age=60)
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets pages read while a mutation is journaled; IMMEDIATE takes the write lock at

@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from sequin_admin.env import env_bool, env_int, env_timeout
+from sequin_admin.env import env_bool, env_int, env_timeout, is_loopback_url
+from tests.environment import PRODUCTION, ROOT, python, settings_values
 
-ROOT = Path(__file__).resolve().parents[1]
 SETTING_NAMES = re.compile(r'(?:environ\.get|env_\w+)\(\s*"([A-Z_]+)"')
 
 
 def settings_with(**env: str) -> subprocess.CompletedProcess[str]:
     """Import the settings in a fresh process with exactly these Sequin/Django variables."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SEQUIN_", "DJANGO_"))}
     script = (
         "import sequin_admin.settings as s; "
         "print(s.SEQUIN_SANDBOX_MODE, s.SESSION_COOKIE_SECURE, s.DEBUG, s.SEQUIN_TIMEOUT)"
     )
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        env={**clean, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return python("-c", script, env=env)
 
 
 def test_defaults_are_the_sandbox_for_local_use() -> None:
@@ -86,3 +75,66 @@ def test_the_readme_documents_every_variable_the_settings_read() -> None:
     missing = sorted(n for n in names if f"`{n}`" not in readme)
     assert not missing, f"README.md does not document {missing}"
     assert "make run" in readme and "make test" in readme
+
+
+# Configuration errors: nothing silently falls back to something unsafe.
+
+
+def test_a_token_without_a_url_is_refused_not_sent_to_the_sandbox() -> None:
+    result = settings_with(SEQUIN_API_TOKEN="real-token")
+    assert result.returncode != 0
+    assert "SEQUIN_API_TOKEN is set but SEQUIN_API_URL is not" in result.stderr
+    assert "real-token" not in result.stderr
+
+
+@pytest.mark.parametrize("url", ["http://sequin.internal:7376", "http://10.0.0.5"])
+def test_plain_http_to_another_machine_needs_an_explicit_opt_in(url: str) -> None:
+    env = {**PRODUCTION, "SEQUIN_API_URL": url}
+    refused = settings_with(**env)
+    assert refused.returncode != 0
+    assert "SEQUIN_ALLOW_INSECURE_HTTP=1" in refused.stderr
+    allowed = settings_values("SEQUIN_API_URL", **env, SEQUIN_ALLOW_INSECURE_HTTP="1")
+    assert allowed["SEQUIN_API_URL"] == url
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:7376", "http://localhost:7376", "http://[::1]"])
+def test_plain_http_to_this_machine_is_allowed(url: str) -> None:
+    env = {**PRODUCTION, "SEQUIN_API_URL": url}
+    assert settings_values("SEQUIN_API_URL", **env) == {"SEQUIN_API_URL": url}
+
+
+@pytest.mark.parametrize("url", ["api.sequin.io", "ftp://api.sequin.io", "https://"])
+def test_a_url_that_is_not_http_is_refused(url: str) -> None:
+    result = settings_with(**{**PRODUCTION, "SEQUIN_API_URL": url})
+    assert result.returncode != 0
+    assert "SEQUIN_API_URL must be an http(s) URL" in result.stderr
+
+
+def test_is_loopback_url() -> None:
+    assert is_loopback_url("http://127.0.0.2:1/")
+    assert is_loopback_url("http://app.localhost/")
+    assert not is_loopback_url("http://127.0.0.1.example.com/")
+    assert not is_loopback_url("http://192.168.1.1/")
+
+
+def test_sandbox_token_is_the_token_the_admin_and_the_sandbox_cli_both_use() -> None:
+    env = {"SANDBOX_TOKEN": "my-sandbox-token"}
+    assert settings_values("SEQUIN_API_TOKEN", **env) == {"SEQUIN_API_TOKEN": "my-sandbox-token"}
+    cli = python(
+        "-c",
+        "from sequin_admin.sandbox.__main__ import _parser; "
+        "print(_parser().parse_args(['serve']).token)",
+        env=env,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert cli.stdout.strip() == "my-sandbox-token"
+    # Off the sandbox it means nothing: the admin sends SEQUIN_API_TOKEN.
+    real = settings_values("SEQUIN_API_TOKEN", **PRODUCTION, **env)
+    assert real == {"SEQUIN_API_TOKEN": PRODUCTION["SEQUIN_API_TOKEN"]}
+
+
+def test_a_real_sequin_needs_a_secret_key_even_with_debug() -> None:
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
+    result = settings_with(**env, DJANGO_DEBUG="1")
+    assert result.returncode != 0
+    assert "Set DJANGO_SECRET_KEY" in result.stderr
