@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -69,6 +70,9 @@ if SECRET_KEY == _DEV_SECRET and not SEQUIN_SANDBOX_MODE:
         "e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'."
     )
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+# Off DEBUG and off the local sandbox the admin is deployed: served over HTTPS, usually behind
+# a reverse proxy that terminates TLS. Each setting below that follows from it can be changed.
+_DEPLOYED = not (DEBUG or SEQUIN_SANDBOX_MODE)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -84,6 +88,7 @@ INSTALLED_APPS = [
     "template_partials",
     "bootstrap",
     "csp",
+    "axes",
     "sequin_admin.accounts",
     "sequin_admin.records",
     "sequin_admin.mutations",
@@ -101,6 +106,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sequin_admin.urls"
@@ -152,7 +159,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out sign-in before any password is checked; authenticates nobody.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -191,13 +208,35 @@ CONTENT_SECURITY_POLICY = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_HTTPONLY = True
-# Off the local sandbox the admin is served over HTTPS behind a proxy.
-_served_over_https = not (DEBUG or SEQUIN_SANDBOX_MODE)
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", _served_over_https)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-if _served_over_https:
+# How many reverse proxies stand in front of the admin. With one or more, the scheme comes
+# from X-Forwarded-Proto and a sign-in's address from X-Forwarded-For (the entry the outermost
+# of them appended); with 0 both come from the connection.
+PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 1 if _DEPLOYED else 0, minimum=0)
+if PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Cookies: HTTPS-only when deployed; the session cookie never readable by scripts.
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", _DEPLOYED)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+# A session ends after this long without a request (each request pushes the end back), and
+# when the browser closes.
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_IDLE_SECONDS", 8 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Failed sign-ins (django-axes). Counted per account and per address, separately: a lock per
+# (account, address) pair would let many addresses guess one account's password, and one
+# address guess a few passwords of every account. The price, that someone can lock a known
+# account for the cool-off, is bounded by it; `manage.py axes_reset_username NAME` lifts it.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+_axes_cooloff_minutes = env_int("AXES_COOLOFF_MINUTES", 15, minimum=0)
+# 0: locked until an administrator lifts the lock (`manage.py axes_reset_username`).
+AXES_COOLOFF_TIME = timedelta(minutes=_axes_cooloff_minutes) if _axes_cooloff_minutes else None
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "sequin_admin.accounts.signin.client_address"
 
 LOGGING = {
     "version": 1,

@@ -6,7 +6,9 @@ import re
 import subprocess
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from sequin_admin.env import env_bool, env_int, env_timeout, is_loopback_url
 from tests.environment import PRODUCTION, ROOT, python, settings_values
@@ -138,3 +140,20 @@ def test_a_real_sequin_needs_a_secret_key_even_with_debug() -> None:
     result = settings_with(**env, DJANGO_DEBUG="1")
     assert result.returncode != 0
     assert "Set DJANGO_SECRET_KEY" in result.stderr
+
+
+# Accounts.
+
+
+def test_passwords_need_twelve_characters_and_all_four_validators() -> None:
+    names = [v["NAME"].rsplit(".", 1)[1] for v in settings.AUTH_PASSWORD_VALIDATORS]
+    assert names == [
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    ]
+    for weak in ("short-pw-11", "password1234", "123456789012"):
+        with pytest.raises(ValidationError):
+            validate_password(weak)
+    validate_password("plenty-long-and-odd")

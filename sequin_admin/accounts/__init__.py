@@ -1,4 +1,4 @@
-"""Accounts: the sandbox's demo account, kept out of an admin that talks to a real Sequin.
+"""Signing in: the sign-in page, throttling's client address, and the sandbox's demo account.
 
 Imports nothing of the other apps; they need nothing of it.
 """
