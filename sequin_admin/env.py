@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -78,3 +79,11 @@ def is_loopback_url(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def env_path(name: str, base: Path) -> Path | None:
+    """A filesystem path; a relative one is taken from `base` (the project), not the cwd."""
+    value = os.environ.get(name)
+    if not value:
+        return None
+    return base / value  # an absolute `value` replaces `base`

@@ -14,6 +14,7 @@ from sequin_admin.env import (
     env_bool,
     env_int,
     env_list,
+    env_path,
     env_timeout,
     env_url,
     is_loopback_url,
@@ -89,6 +90,8 @@ INSTALLED_APPS = [
     "bootstrap",
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "sequin_admin.accounts",
     "sequin_admin.records",
     "sequin_admin.mutations",
@@ -182,10 +185,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Only a deployment collects static files (`collectstatic`); locally whitenoise serves them
-# from the apps' and project's folders.
-STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None
-WHITENOISE_USE_FINDERS = True
+# A deployment collects static files (`collectstatic`, `make serve`) into DJANGO_STATIC_ROOT;
+# whitenoise serves them with hashed names and compressed copies. Without it (`make run`)
+# whitenoise serves them from the apps' and project's folders.
+STATIC_ROOT = env_path("DJANGO_STATIC_ROOT", BASE_DIR)
+WHITENOISE_USE_FINDERS = STATIC_ROOT is None
+if STATIC_ROOT is not None:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -208,17 +217,30 @@ CONTENT_SECURITY_POLICY = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# HTTPS, when deployed. DJANGO_SSL_REDIRECT=0 only if the proxy redirects to HTTPS itself.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", _DEPLOYED)
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 3600 if _DEPLOYED else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # Asking browsers to preload HSTS is for the owner of the whole domain to decide, and the
+    # preload list takes only registrable domains, not the admin's host name.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # How many reverse proxies stand in front of the admin. With one or more, the scheme comes
 # from X-Forwarded-Proto and a sign-in's address from X-Forwarded-For (the entry the outermost
 # of them appended); with 0 both come from the connection.
 PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 1 if _DEPLOYED else 0, minimum=0)
 if PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
-# Cookies: HTTPS-only when deployed; the session cookie never readable by scripts.
+# Cookies: HTTPS-only when deployed, never readable by scripts (pages carry the CSRF token
+# in hx-headers, nothing reads the cookie).
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", _DEPLOYED)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
 # A session ends after this long without a request (each request pushes the end back), and
 # when the browser closes.
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_IDLE_SECONDS", 8 * 3600)
@@ -237,6 +259,18 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "sequin_admin.accounts.signin.client_address"
+
+# What one request may carry; more is refused with the 400 page (templates/400.html).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+# A record's edit form posts one field per record field; Salesforce objects can have hundreds.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DJANGO_DATA_UPLOAD_MAX_NUMBER_FIELDS", 2000)
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DJANGO_DATA_UPLOAD_MAX_NUMBER_FILES", 10)
+# Uploads bigger than this go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+
+# Background work (django-tasks): tasks are rows in the admin's database; `manage.py
+# db_worker` runs them, on any number of machines.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 LOGGING = {
     "version": 1,

@@ -79,6 +79,12 @@ def test_the_readme_documents_every_variable_the_settings_read() -> None:
     assert "make run" in readme and "make test" in readme
 
 
+def test_the_readme_documents_the_make_variables() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name in ("PORT", "HOST", "SANDBOX_PORT", "SANDBOX_TOKEN", "WEB_CONCURRENCY"):
+        assert re.search(rf"(?<![A-Z_]){name}=", readme), name
+
+
 # Configuration errors: nothing silently falls back to something unsafe.
 
 
@@ -140,6 +146,100 @@ def test_a_real_sequin_needs_a_secret_key_even_with_debug() -> None:
     result = settings_with(**env, DJANGO_DEBUG="1")
     assert result.returncode != 0
     assert "Set DJANGO_SECRET_KEY" in result.stderr
+
+
+# Deployment: HTTPS, cookies and sessions.
+
+_DEPLOYMENT_SETTINGS = (
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_PROXY_SSL_HEADER",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "CSRF_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_AGE",
+    "SESSION_SAVE_EVERY_REQUEST",
+    "SESSION_EXPIRE_AT_BROWSER_CLOSE",
+)
+
+
+def test_a_deployment_is_https_only_with_idle_sessions() -> None:
+    assert settings_values(*_DEPLOYMENT_SETTINGS, **PRODUCTION) == {
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 365 * 24 * 3600,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "CSRF_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_AGE": 8 * 3600,
+        "SESSION_SAVE_EVERY_REQUEST": True,
+        "SESSION_EXPIRE_AT_BROWSER_CLOSE": True,
+    }
+
+
+def test_deployment_settings_follow_their_variables() -> None:
+    values = settings_values(
+        *_DEPLOYMENT_SETTINGS,
+        **PRODUCTION,
+        DJANGO_SSL_REDIRECT="0",
+        DJANGO_HSTS_SECONDS="3600",
+        DJANGO_PROXY_COUNT="0",
+        DJANGO_SESSION_IDLE_SECONDS="900",
+    )
+    assert values["SECURE_SSL_REDIRECT"] is False
+    assert values["SECURE_HSTS_SECONDS"] == 3600
+    assert values["SECURE_PROXY_SSL_HEADER"] is None
+    assert values["SESSION_COOKIE_AGE"] == 900
+    assert values["SESSION_COOKIE_SECURE"] is True
+
+
+def test_the_local_sandbox_is_served_over_plain_http() -> None:
+    values = settings_values(*_DEPLOYMENT_SETTINGS)
+    assert values["SECURE_SSL_REDIRECT"] is False
+    assert values["SECURE_HSTS_SECONDS"] == 0
+    assert values["SECURE_PROXY_SSL_HEADER"] is None
+    assert values["SESSION_COOKIE_SECURE"] is False
+
+
+def test_input_limits_and_sign_in_throttling_follow_their_variables() -> None:
+    names = (
+        "DATA_UPLOAD_MAX_MEMORY_SIZE",
+        "DATA_UPLOAD_MAX_NUMBER_FIELDS",
+        "DATA_UPLOAD_MAX_NUMBER_FILES",
+        "FILE_UPLOAD_MAX_MEMORY_SIZE",
+        "AXES_FAILURE_LIMIT",
+        "AXES_COOLOFF_TIME",
+    )
+    assert settings_values(*names) == {
+        "DATA_UPLOAD_MAX_MEMORY_SIZE": 2 * 1024 * 1024,
+        "DATA_UPLOAD_MAX_NUMBER_FIELDS": 2000,
+        "DATA_UPLOAD_MAX_NUMBER_FILES": 10,
+        "FILE_UPLOAD_MAX_MEMORY_SIZE": 2 * 1024 * 1024,
+        "AXES_FAILURE_LIMIT": 5,
+        "AXES_COOLOFF_TIME": "0:15:00",
+    }
+    env = {
+        "DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE": "1000",
+        "DJANGO_DATA_UPLOAD_MAX_NUMBER_FIELDS": "50",
+        "DJANGO_DATA_UPLOAD_MAX_NUMBER_FILES": "1",
+        "DJANGO_FILE_UPLOAD_MAX_MEMORY_SIZE": "2000",
+        "AXES_FAILURE_LIMIT": "3",
+        "AXES_COOLOFF_MINUTES": "0",
+    }
+    assert list(settings_values(*names, **env).values()) == [1000, 50, 1, 2000, 3, None]
+
+
+def test_static_root_is_taken_from_the_project_when_relative() -> None:
+    values = settings_values("STATIC_ROOT", "STORAGES", DJANGO_STATIC_ROOT="var/static")
+    assert values["STATIC_ROOT"] == str(ROOT / "var" / "static")
+    storages = values["STORAGES"]
+    assert storages["staticfiles"]["BACKEND"] == (  # type: ignore[index]
+        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )
 
 
 # Accounts.
