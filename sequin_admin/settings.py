@@ -63,7 +63,7 @@ MUTATION_RETENTION_DAYS = env_int("MUTATION_RETENTION_DAYS", 0, minimum=0)
 # Django
 DEBUG = env_bool("DJANGO_DEBUG", False)
 # Published, so only for the sandbox: with it anyone could forge a session cookie.
-_DEV_SECRET = "insecure-local-only-key-for-the-sandbox"
+_DEV_SECRET = "insecure-local-only-key-for-the-sandbox"  # nosec B105 # refused off the sandbox
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _DEV_SECRET
 if SECRET_KEY == _DEV_SECRET and not SEQUIN_SANDBOX_MODE:
     raise ImproperlyConfigured(

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
 
 DEMO_USERNAME = "demo"
-DEMO_PASSWORD = "demo-sandbox"
+DEMO_PASSWORD = "demo-sandbox"  # nosec B105 # published on purpose: the sandbox's demo
 
 
 def demo_account_signs_in(using: str = "default") -> bool:
