@@ -182,7 +182,7 @@ def make_dry_run(target: str, **env: str) -> str:
     return result.stdout
 
 
-def test_make_run_with_the_sandbox_uses_debug_and_the_sandbox_database() -> None:
+def test_make_run_with_the_sandbox_runs_it_the_worker_and_debug() -> None:
     commands = make_dry_run("run", PORT="8123")
     assert "ensure_demo_user --url http://127.0.0.1:8123/" in commands
     assert "sequin_admin.sandbox serve" in commands
