@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -52,3 +55,35 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if not value:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_url(name: str) -> str | None:
+    """An http(s) URL with a host, or None when unset."""
+    value = os.environ.get(name)
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"{name} must be an http(s) URL such as https://api.sequin.io, not {value!r}."
+        )
+    return value
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether the URL's host is this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def env_path(name: str, base: Path) -> Path | None:
+    """A filesystem path; a relative one is taken from `base` (the project), not the cwd."""
+    value = os.environ.get(name)
+    if not value:
+        return None
+    return base / value  # an absolute `value` replaces `base`

@@ -3,27 +3,56 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from sequin_admin.env import env_bool, env_int, env_list, env_timeout
+from sequin_admin.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_path,
+    env_timeout,
+    env_url,
+    is_loopback_url,
+)
+from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN as SANDBOX_DEFAULT_TOKEN
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 # Sequin. Without SEQUIN_API_URL the admin talks to the embedded sandbox (`make run`).
 SANDBOX_PORT = env_int("SANDBOX_PORT", 8765)
-SANDBOX_TOKEN = "sandbox-token"
-SEQUIN_SANDBOX_MODE = not os.environ.get("SEQUIN_API_URL")
-SEQUIN_API_URL = os.environ.get("SEQUIN_API_URL") or f"http://127.0.0.1:{SANDBOX_PORT}"
-SEQUIN_API_TOKEN = os.environ.get("SEQUIN_API_TOKEN") or (
-    SANDBOX_TOKEN if SEQUIN_SANDBOX_MODE else ""
-)
-if not SEQUIN_API_TOKEN:
-    raise ImproperlyConfigured("SEQUIN_API_URL is set, so SEQUIN_API_TOKEN must be set too.")
+_sequin_url = env_url("SEQUIN_API_URL")
+_sequin_token = os.environ.get("SEQUIN_API_TOKEN", "")
+SEQUIN_SANDBOX_MODE = _sequin_url is None
+if _sequin_url is None:
+    if _sequin_token:
+        # Sandbox mode would send the real token over plain HTTP to whatever listens locally.
+        raise ImproperlyConfigured(
+            "SEQUIN_API_TOKEN is set but SEQUIN_API_URL is not: set SEQUIN_API_URL to your "
+            "Sequin (e.g. https://api.sequin.io), or unset SEQUIN_API_TOKEN to use the embedded "
+            "sandbox (SANDBOX_TOKEN sets the token it accepts)."
+        )
+    SEQUIN_API_URL = f"http://127.0.0.1:{SANDBOX_PORT}"
+    # The token the sandbox accepts; `python -m sequin_admin.sandbox serve` reads it too.
+    SEQUIN_API_TOKEN = os.environ.get("SANDBOX_TOKEN") or SANDBOX_DEFAULT_TOKEN
+else:
+    if not _sequin_token:
+        raise ImproperlyConfigured("SEQUIN_API_URL is set, so SEQUIN_API_TOKEN must be set too.")
+    if _sequin_url.lower().startswith("http:") and not (
+        is_loopback_url(_sequin_url) or env_bool("SEQUIN_ALLOW_INSECURE_HTTP", False)
+    ):
+        raise ImproperlyConfigured(
+            f"SEQUIN_API_URL is plain http to another machine ({_sequin_url}): the API token "
+            "would cross the network unencrypted. Use https, or set SEQUIN_ALLOW_INSECURE_HTTP=1 "
+            "if the network between them is trusted."
+        )
+    SEQUIN_API_URL = _sequin_url
+    SEQUIN_API_TOKEN = _sequin_token
 SEQUIN_TIMEOUT = env_timeout("SEQUIN_TIMEOUT", (5.0, 40.0))
 SEQUIN_MAX_RECORDS_PER_MUTATION = env_int("SEQUIN_MAX_RECORDS_PER_MUTATION", 100)
 # A pending attempt older than this lost its process mid-call: its outcome reads as unknown.
@@ -33,11 +62,18 @@ MUTATION_RETENTION_DAYS = env_int("MUTATION_RETENTION_DAYS", 0, minimum=0)
 
 # Django
 DEBUG = env_bool("DJANGO_DEBUG", False)
-_DEV_SECRET = "insecure-local-only-key-for-the-sandbox"
+# Published, so only for the sandbox: with it anyone could forge a session cookie.
+_DEV_SECRET = "insecure-local-only-key-for-the-sandbox"  # nosec B105 # refused off the sandbox
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _DEV_SECRET
-if SECRET_KEY == _DEV_SECRET and not (DEBUG or SEQUIN_SANDBOX_MODE):
-    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when talking to a real Sequin.")
+if SECRET_KEY == _DEV_SECRET and not SEQUIN_SANDBOX_MODE:
+    raise ImproperlyConfigured(
+        "Set DJANGO_SECRET_KEY when talking to a real Sequin (even with DJANGO_DEBUG): "
+        "e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+# Off DEBUG and off the local sandbox the admin is deployed: served over HTTPS, usually behind
+# a reverse proxy that terminates TLS. Each setting below that follows from it can be changed.
+_DEPLOYED = not (DEBUG or SEQUIN_SANDBOX_MODE)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,6 +89,10 @@ INSTALLED_APPS = [
     "template_partials",
     "bootstrap",
     "csp",
+    "axes",
+    "django_tasks",
+    "django_tasks_db",
+    "sequin_admin.accounts",
     "sequin_admin.sequin.apps.SequinConfig",
     "sequin_admin.records",
     "sequin_admin.mutations",
@@ -71,6 +111,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sequin_admin.urls"
@@ -103,10 +145,11 @@ TEMPLATES = [
     },
 ]
 
+# The sandbox's admin keeps its own file: its demo account (published password) must never be
+# in the database the admin uses against a real Sequin (see sequin_admin/accounts/checks.py).
+_SQLITE_FILE = VAR_DIR / ("sandbox-admin.sqlite3" if SEQUIN_SANDBOX_MODE else "db.sqlite3")
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}", conn_max_age=60
-    )
+    "default": dj_database_url.config(default=f"sqlite:///{_SQLITE_FILE}", conn_max_age=60)
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets pages read while a mutation is journaled; IMMEDIATE takes the write lock at
@@ -121,7 +164,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out sign-in before any password is checked; authenticates nobody.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -134,10 +187,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Only a deployment collects static files (`collectstatic`); locally whitenoise serves them
-# from the apps' and project's folders.
-STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None
-WHITENOISE_USE_FINDERS = True
+# A deployment collects static files (`collectstatic`, `make serve`) into DJANGO_STATIC_ROOT;
+# whitenoise serves them with hashed names and compressed copies. Without it (`make run`)
+# whitenoise serves them from the apps' and project's folders.
+STATIC_ROOT = env_path("DJANGO_STATIC_ROOT", BASE_DIR)
+WHITENOISE_USE_FINDERS = STATIC_ROOT is None
+if STATIC_ROOT is not None:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -160,13 +219,60 @@ CONTENT_SECURITY_POLICY = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_HTTPONLY = True
-# Off the local sandbox the admin is served over HTTPS behind a proxy.
-_served_over_https = not (DEBUG or SEQUIN_SANDBOX_MODE)
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", _served_over_https)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-if _served_over_https:
+
+# HTTPS, when deployed. DJANGO_SSL_REDIRECT=0 only if the proxy redirects to HTTPS itself.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", _DEPLOYED)
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 3600 if _DEPLOYED else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # Asking browsers to preload HSTS is for the owner of the whole domain to decide, and the
+    # preload list takes only registrable domains, not the admin's host name.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# How many reverse proxies stand in front of the admin. With one or more, the scheme comes
+# from X-Forwarded-Proto and a sign-in's address from X-Forwarded-For (the entry the outermost
+# of them appended); with 0 both come from the connection.
+PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 1 if _DEPLOYED else 0, minimum=0)
+if PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+# Cookies: HTTPS-only when deployed, never readable by scripts (pages carry the CSRF token
+# in hx-headers, nothing reads the cookie).
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", _DEPLOYED)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+# A session ends after this long without a request (each request pushes the end back), and
+# when the browser closes.
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_IDLE_SECONDS", 8 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Failed sign-ins (django-axes). Counted per account and per address, separately: a lock per
+# (account, address) pair would let many addresses guess one account's password, and one
+# address guess a few passwords of every account. The price, that someone can lock a known
+# account for the cool-off, is bounded by it; `manage.py axes_reset_username NAME` lifts it.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+_axes_cooloff_minutes = env_int("AXES_COOLOFF_MINUTES", 15, minimum=0)
+# 0: locked until an administrator lifts the lock (`manage.py axes_reset_username`).
+AXES_COOLOFF_TIME = timedelta(minutes=_axes_cooloff_minutes) if _axes_cooloff_minutes else None
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "sequin_admin.accounts.signin.client_address"
+
+# What one request may carry; more is refused with the 400 page (templates/400.html).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+# A record's edit form posts one field per record field; Salesforce objects can have hundreds.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DJANGO_DATA_UPLOAD_MAX_NUMBER_FIELDS", 2000)
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DJANGO_DATA_UPLOAD_MAX_NUMBER_FILES", 10)
+# Uploads bigger than this go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
+
+# Background work (django-tasks): tasks are rows in the admin's database; `manage.py
+# db_worker` runs them, on any number of machines.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 LOGGING = {
     "version": 1,

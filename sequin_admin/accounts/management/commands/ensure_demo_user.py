@@ -1,17 +1,24 @@
 from __future__ import annotations
 
+from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-DEMO_USERNAME = "demo"
-DEMO_PASSWORD = "demo-sandbox"
+from sequin_admin.accounts.demo import DEMO_PASSWORD, DEMO_USERNAME
 
 
 class Command(BaseCommand):
     help = "Make sure the demo account exists (sandbox mode only) and print how to sign in."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--url",
+            default="http://127.0.0.1:8000/",
+            help="where the admin is served, for the sign-in line (make run passes its own)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.SEQUIN_SANDBOX_MODE:
@@ -23,6 +30,6 @@ class Command(BaseCommand):
         user.save()
         state = "created" if created else "ready"
         self.stdout.write(
-            f"Demo account {state}. Sign in at http://127.0.0.1:8000/ as "
-            f"{DEMO_USERNAME} / {DEMO_PASSWORD}"
+            f"Demo account {state}. Sign in at {options['url']} "
+            f"as {DEMO_USERNAME} / {DEMO_PASSWORD}"
         )
