@@ -35,7 +35,7 @@ def send(record: IndexedRecord, user: User, data: dict, **extra: object) -> Muta
         sync_id=record.sync_id,
         collection_id=record.collection_id,
         records=({"upstream_id": record.upstream_id, "data": data},),
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
     mutation, is_new = mutation_run(
         request=request,

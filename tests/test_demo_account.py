@@ -13,8 +13,8 @@ from tests.environment import PRODUCTION, ROOT, settings_values
 
 
 def test_the_sandbox_admin_and_the_real_admin_never_share_a_default_database() -> None:
-    sandbox = settings_values("DATABASES")["DATABASES"]["default"]["NAME"]  # type: ignore[index]
-    real = settings_values("DATABASES", **PRODUCTION)["DATABASES"]["default"]["NAME"]  # type: ignore[index]
+    sandbox = settings_values("DATABASES")["DATABASES"]["default"]["NAME"]
+    real = settings_values("DATABASES", **PRODUCTION)["DATABASES"]["default"]["NAME"]
     assert sandbox == str(ROOT / "var" / "sandbox-admin.sqlite3")
     assert real == str(ROOT / "var" / "db.sqlite3")
 

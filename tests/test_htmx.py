@@ -24,7 +24,7 @@ def test_the_views_name_their_fragments() -> None:
 
 @pytest.mark.parametrize("fragment", FRAGMENTS, ids=lambda f: f.template)
 def test_each_fragment_is_a_partial_of_its_page_with_its_element(fragment: Fragment) -> None:
-    source = get_template(fragment.page).template.source  # type: ignore[attr-defined]
+    source = get_template(fragment.page).template.source
     assert f"{{% partialdef {fragment.name} " in source
     assert f'id="{fragment.name}"' in source
     get_template(fragment.template)  # loads, or TemplateDoesNotExist

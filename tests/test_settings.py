@@ -237,7 +237,7 @@ def test_static_root_is_taken_from_the_project_when_relative() -> None:
     values = settings_values("STATIC_ROOT", "STORAGES", DJANGO_STATIC_ROOT="var/static")
     assert values["STATIC_ROOT"] == str(ROOT / "var" / "static")
     storages = values["STORAGES"]
-    assert storages["staticfiles"]["BACKEND"] == (  # type: ignore[index]
+    assert storages["staticfiles"]["BACKEND"] == (
         "whitenoise.storage.CompressedManifestStaticFilesStorage"
     )
 

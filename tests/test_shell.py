@@ -57,15 +57,15 @@ def test_unreachable_sequin_shows_a_message_not_an_error_page(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings.SEQUIN_API_URL = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
-    settings.SEQUIN_TIMEOUT = (0.5, 0.5)  # type: ignore[attr-defined]
+    settings.SEQUIN_API_URL = f"http://127.0.0.1:{port}"
+    settings.SEQUIN_TIMEOUT = (0.5, 0.5)
     response = signed_in.get("/")
     assert response.status_code == 502
     assert b"Sequin could not be reached" in response.content
 
 
 def test_refused_token_shows_a_message(signed_in: Client, settings: object) -> None:
-    settings.SEQUIN_API_TOKEN = "wrong-token"  # type: ignore[attr-defined]
+    settings.SEQUIN_API_TOKEN = "wrong-token"
     response = signed_in.get("/")
     assert response.status_code == 502
     assert b"Sequin refused the token" in response.content

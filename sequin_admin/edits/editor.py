@@ -130,7 +130,8 @@ def editor_post(
     if outcome.status == "conflict":
         return Editor(record=outcome.current or record, form=form, conflicts=outcome.conflicts)
     mutation = outcome.mutation
-    assert mutation is not None  # sent and duplicate outcomes carry their attempt
+    if mutation is None:  # sent and duplicate outcomes always carry their attempt
+        raise RuntimeError(f"record_update answered {outcome.status!r} without an attempt")
     current = outcome.current or record
     if mutation.applied and outcome.status == "sent":
         return Editor(

@@ -13,7 +13,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core import signing
@@ -193,8 +193,7 @@ class RecordForm(forms.Form):
                 widget=forms.CheckboxInput(attrs={"aria-label": f"Set {spec.key} to null"}),
             )
             self.initial.setdefault(data_name(spec.key), spec.value)
-        await_field = self.fields["await_consumer_ids"]
-        assert isinstance(await_field, forms.MultipleChoiceField)
+        await_field = cast(forms.MultipleChoiceField, self.fields["await_consumer_ids"])
         await_field.choices = [(c.id, c.name) for c in consumers]
         self.changes: dict[str, Any] = {}
 

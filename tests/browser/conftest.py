@@ -32,7 +32,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, live_server: object) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url)  # type: ignore[attr-defined]
+    context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
     errors: list[str] = []

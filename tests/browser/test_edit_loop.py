@@ -95,7 +95,7 @@ def test_the_same_edit_with_javascript_off(
 ) -> None:
     context = browser.new_context(
         base_url=live_server.url,
-        java_script_enabled=False,  # type: ignore[attr-defined]
+        java_script_enabled=False,
     )
     page = context.new_page()
     try:

@@ -264,7 +264,7 @@ def test_refused_token_reads_as_configuration_problem(
 ) -> None:
     record = indexed("salesforce:contact")
     page = open_record(signed_in, record)
-    settings.SEQUIN_API_TOKEN = "revoked"  # type: ignore[attr-defined]
+    settings.SEQUIN_API_TOKEN = "revoked"
     html = post(signed_in, page.url, page.form_data({"Title": "X"}))
     assert "Sequin refused the token" in html
     assert "revoked" not in html

@@ -120,7 +120,7 @@ def test_prune_keeps_what_is_inside_retention(user: User, settings: object) -> N
 
     old, new = journal(2)
     Mutation.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
-    settings.MUTATION_RETENTION_DAYS = 30  # type: ignore[attr-defined]
+    settings.MUTATION_RETENTION_DAYS = 30
     assert "would delete 1" in run("prune_mutations", "--dry-run")
     assert Mutation.objects.count() == 2
     assert "deleted 1" in run("prune_mutations")
@@ -128,6 +128,6 @@ def test_prune_keeps_what_is_inside_retention(user: User, settings: object) -> N
 
 
 def test_prune_refuses_when_retention_is_off(settings: object, db: None) -> None:
-    settings.MUTATION_RETENTION_DAYS = 0  # type: ignore[attr-defined]
+    settings.MUTATION_RETENTION_DAYS = 0
     with pytest.raises(CommandError, match="Retention is off"):
         run("prune_mutations")

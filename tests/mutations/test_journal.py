@@ -111,7 +111,7 @@ def test_unknown_record_and_refused_token_are_failures(
         updated_idx=1,
     )
     send(ghost, user, {"Title": "x"})
-    settings.SEQUIN_API_TOKEN = "nope"  # type: ignore[attr-defined]
+    settings.SEQUIN_API_TOKEN = "nope"
     send(record, user, {"Title": "x"})
     statuses = list(Mutation.objects.order_by("id").values_list("outcome", "response_status"))
     assert statuses == [(Outcome.FAILED, 404), (Outcome.FAILED, 401)]
@@ -124,7 +124,7 @@ def test_unreachable_sequin_is_a_failure_with_nothing_sent(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings.SEQUIN_API_URL = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
+    settings.SEQUIN_API_URL = f"http://127.0.0.1:{port}"
     send(record, user, {"Title": "x"})
     mutation = Mutation.objects.get()
     assert mutation.outcome == Outcome.FAILED
@@ -154,7 +154,7 @@ def test_a_form_token_sends_once(indexed: Indexed, user: User) -> None:
 def test_batches_are_split_by_the_cap_and_share_a_group(
     indexed: Indexed, user: User, settings: object, sandbox: SandboxServer
 ) -> None:
-    settings.SEQUIN_MAX_RECORDS_PER_MUTATION = 2  # type: ignore[attr-defined]
+    settings.SEQUIN_MAX_RECORDS_PER_MUTATION = 2
     indexed("hubspot:company")
     rows = list(IndexedRecord.objects.filter(collection_id="hubspot:company")[:5])
     attempts = mutation_run_in_batches(

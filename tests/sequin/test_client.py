@@ -42,7 +42,7 @@ def update(upstream_id: str, data: dict, **extra: object) -> MutationRequest:
         sync_id=SALESFORCE_SYNC_ID,
         collection_id=CONTACTS,
         records=({"upstream_id": upstream_id, "data": data},),
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 

@@ -35,7 +35,7 @@ def retitle(upstream_id: str, title: object, **extra: object) -> MutationRequest
         sync_id=SALESFORCE_SYNC_ID,
         collection_id=CONTACTS,
         records=({"upstream_id": upstream_id, "data": {"Title": title}},),
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 
