@@ -46,9 +46,10 @@ def sync_detail(request: HtmxHttpRequest, sync_id: str) -> HttpResponse:
 @sequin_error_page
 def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> HttpResponse:
     state = collection_state(sync_id=sync_id, collection_id=collection_id)
-    if state.pk is None and not collection_exists(sync_id=sync_id, collection_id=collection_id):
-        raise Http404("Sequin lists no such collection in this sync.")
     if state.last_refreshed_at is None and not state.refreshing and not request.htmx:
+        # Asked once, before the first listing; a live search (htmx) reads the index only.
+        if state.pk is None and not collection_exists(sync_id=sync_id, collection_id=collection_id):
+            raise Http404("Sequin lists no such collection in this sync.")
         # The first visit fills the index; a slice now, the rest continues from the page.
         state = refresh(
             sync_id=sync_id, collection_id=collection_id, time_budget=REFRESH_STEP_SECONDS
