@@ -4,25 +4,7 @@ patched fields, `sync{}` objects, opaque cursors, pages capped below what is ask
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from django.conf import LazySettings
-
-from sequin_admin.sandbox.server import SandboxServer
-from tests.sandbox.servers import fresh, serve_real_sandbox  # noqa: F401  (a fixture)
-
-PROFILES = ("docs", "real")
-
-
-@pytest.fixture(params=PROFILES)
-def sandbox(
-    request: pytest.FixtureRequest, sandbox_server: SandboxServer, settings: LazySettings
-) -> Iterator[SandboxServer]:
-    """The sandbox of each profile in turn, freshly seeded, and the admin talking to it."""
-    server = sandbox_server
-    if request.param == "real":
-        server = request.getfixturevalue("real_sandbox_server")
-    settings.SEQUIN_API_URL = server.url
-    with fresh(server):
-        yield server
+from tests.sandbox.servers import (  # noqa: F401  (fixtures)
+    sandbox_of_each_profile,
+    serve_real_sandbox,
+)

@@ -36,8 +36,14 @@ def test_success_keeps_before_sent_and_returned(
         "VP Journal",
         "VP Journal",
     )
-    assert change.record.returned_updated_idx > record.updated_idx
     assert change.record.before_updated_idx == record.updated_idx
+    indexed_after = IndexedRecord.objects.get(pk=record.pk)
+    if sandbox.profile.answers_carry_updated_idx:
+        assert change.record.returned_updated_idx > record.updated_idx
+        assert indexed_after.updated_idx == change.record.returned_updated_idx
+    else:  # the real profile: no version in the answer, none invented; the row awaits a re-read
+        assert change.record.returned_updated_idx is None
+        assert indexed_after.reread_pending and indexed_after.data["Title"] == "VP Journal"
 
 
 FAULTS = [

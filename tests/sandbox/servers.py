@@ -5,6 +5,10 @@ session-scoped fixture `real_sandbox_server`, serving the "real" profile (answer
 live Sequin sent them); import it into a conftest to use it there:
 
     from tests.sandbox.servers import serve_real_sandbox  # noqa: F401  (a fixture)
+
+`sandbox_of_each_profile` is the `sandbox` fixture of a package whose tests run against both
+profiles, "docs" and "real", with the admin talking to each in turn; import it beside
+`serve_real_sandbox`.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from django.conf import LazySettings
 
 from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN
 from sequin_admin.sandbox.server import SandboxServer
+
+PROFILES = ("docs", "real")
 
 
 @contextmanager
@@ -46,4 +53,17 @@ def fresh(server: SandboxServer) -> Iterator[SandboxServer]:
 def serve_real_sandbox() -> Iterator[SandboxServer]:
     """A second sandbox, profile "real", for the whole run."""
     with running_sandbox("real") as server:
+        yield server
+
+
+@pytest.fixture(params=PROFILES, name="sandbox")
+def sandbox_of_each_profile(
+    request: pytest.FixtureRequest, sandbox_server: SandboxServer, settings: LazySettings
+) -> Iterator[SandboxServer]:
+    """The sandbox of each profile in turn, freshly seeded, and the admin talking to it."""
+    server = sandbox_server
+    if request.param == "real":
+        server = request.getfixturevalue("real_sandbox_server")
+    settings.SEQUIN_API_URL = server.url
+    with fresh(server):
         yield server
