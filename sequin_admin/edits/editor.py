@@ -22,10 +22,21 @@ from sequin_admin.sequin.urls import service_root
 
 from .conflicts import Conflict, rebase_on
 from .forms import FormState, RecordForm
-from .services import consumer_list, form_state_for, record_specs, record_update, update_request
+from .services import (
+    consumer_list,
+    form_state_for,
+    mutation_fields,
+    record_reconcile,
+    record_specs,
+    record_update,
+    update_request,
+)
 
-# The form's buttons.
-SEND, PREVIEW, RESOLVE = "send", "preview", "resolve"
+# The form's buttons, and the outcome alert's "Check again" on the record page.
+SEND, PREVIEW, RESOLVE, CHECK = "send", "preview", "resolve", "check"
+DELETED_REFUSAL = (
+    "This record was deleted upstream: it can no longer be edited, and nothing was sent."
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,8 @@ class Editor:
     highlighted: list[str] = field(default_factory=list)
     duplicate: bool = False
     notice: str = ""
+    # Why what the person asked for was not done (nothing was sent).
+    refusal: str = ""
 
     @property
     def preview(self) -> Preview | None:
@@ -70,6 +83,8 @@ def posted_form(data: Mapping[str, Any]) -> RecordForm:
 
 
 def editor_open(*, record: IndexedRecord) -> Editor:
+    if record.deleted:  # read-only: no form to fill
+        return Editor(record=record, form=record_form(None))
     return Editor(record=record, form=record_form(form_state_for(record)))
 
 
@@ -80,7 +95,11 @@ def editor_post(
     user: AbstractBaseUser | AnonymousUser,
 ) -> Editor:
     """Preview, send, or send after choosing per conflicting field; the edits survive any
-    answer but success."""
+    answer but success. "Check again" settles an unknown outcome (`editor_check`)."""
+    if data.get("action") == CHECK:
+        return editor_check(record=record, data=data)
+    if record.deleted:
+        return Editor(record=record, form=record_form(None), refusal=DELETED_REFUSAL)
     form = posted_form(data)
     if not form.is_valid() or form.form_state is None:
         return Editor(record=record, form=form)
@@ -127,6 +146,8 @@ def editor_post(
             form=record_form(form_state_for(current)),
             notice="The upstream already holds your values: nothing was sent.",
         )
+    if outcome.status == "deleted":
+        return Editor(record=outcome.current or record, form=form, refusal=DELETED_REFUSAL)
     if outcome.status == "conflict":
         return Editor(record=outcome.current or record, form=form, conflicts=outcome.conflicts)
     mutation = outcome.mutation
@@ -148,6 +169,41 @@ def editor_post(
         form.reissue(state.renewed())
     return Editor(
         record=current, form=form, mutation=mutation, duplicate=outcome.status == "duplicate"
+    )
+
+
+def editor_check(*, record: IndexedRecord, data: Mapping[str, Any]) -> Editor:
+    """Check again on the record page: re-read the record and settle the attempt's unknown
+    outcome. When the change landed, the form reloads the record as the upstream now holds it
+    (its fresh version, so the next edit meets no false conflict); otherwise the edits that
+    came with the request stay in the form.
+
+    Raises SequinError when the records cannot be re-read.
+    """
+    mutation = record_reconcile(record=record, mutation_id=str(data.get("mutation", "")))
+    current = (
+        index_get(
+            sync_id=record.sync_id,
+            collection_id=record.collection_id,
+            upstream_id=record.upstream_id,
+        )
+        or record
+    )
+    if mutation is None:
+        return Editor(
+            record=current,
+            form=record_form(None if current.deleted else form_state_for(current)),
+            refusal="That attempt did not touch this record: nothing was checked.",
+        )
+    if mutation.applied or current.deleted or "state" not in data:
+        form = record_form(None if current.deleted else form_state_for(current))
+    else:
+        form = posted_form(data)
+    return Editor(
+        record=current,
+        form=form,
+        mutation=mutation,
+        highlighted=mutation_fields(mutation) if mutation.applied else [],
     )
 
 

@@ -15,9 +15,10 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 
 from sequin_admin.mutations.journal import Seen
-from sequin_admin.mutations.models import Mutation, Outcome, Source
+from sequin_admin.mutations.models import FieldChange, Mutation, Outcome, Source
+from sequin_admin.mutations.reconcile import mutation_reconcile
 from sequin_admin.mutations.run import mutation_run
-from sequin_admin.mutations.selectors import mutation_for_form
+from sequin_admin.mutations.selectors import mutation_for_form, mutation_of_record
 from sequin_admin.records.fields import FieldSpec, field_specs
 from sequin_admin.records.index import index_get
 from sequin_admin.records.models import IndexedRecord
@@ -51,6 +52,13 @@ def consumer_list(*, sync_id: str, collection_id: str) -> list[Consumer]:
             return []
         cache.set(key, consumers, CONSUMERS_CACHE_SECONDS)
     return consumers_for(consumers, sync_id=sync_id, collection_id=collection_id)
+
+
+def consumer_names(*, sync_id: str, collection_id: str, ids: Sequence[str]) -> dict[str, str]:
+    """The names of the consumers `ids` among those offered for the collection."""
+    if not ids:
+        return {}
+    return {c.id: c.name for c in consumer_list(sync_id=sync_id, collection_id=collection_id)}
 
 
 def record_specs(*, state: FormState) -> list[FieldSpec]:
@@ -105,8 +113,9 @@ def record_catch_up(*, state: FormState) -> IndexedRecord | None:
     )
 
 
-# held: the upstream already holds every change, so nothing was sent.
-UpdateStatus = Literal["no_change", "held", "conflict", "sent", "duplicate"]
+# held: the upstream already holds every change, so nothing was sent; deleted: the record
+# was deleted upstream, so nothing was sent.
+UpdateStatus = Literal["no_change", "held", "deleted", "conflict", "sent", "duplicate"]
 
 
 @dataclass
@@ -131,6 +140,8 @@ def record_update(
     if first := mutation_for_form(form_token=state.token):
         return UpdateOutcome(status="duplicate", mutation=first)
     current = record_catch_up(state=state)
+    if current is not None and current.deleted:
+        return UpdateOutcome(status="deleted", current=current)
     if current is not None and current.updated_idx > state.updated_idx:
         conflicts = conflicts_for(original=state.values, changes=changes, current=current.data)
         if must_choose(conflicts):
@@ -151,6 +162,9 @@ def record_update(
         source=Source.FORM,
         seen={state.upstream_id: Seen(data=state.values, updated_idx=state.updated_idx)},
         form_token=state.token,
+        consumer_names=consumer_names(
+            sync_id=state.sync_id, collection_id=state.collection_id, ids=await_consumer_ids
+        ),
     )
     if mutation.outcome == Outcome.CONSUMERS_UNCONFIRMED:
         # Applied upstream but no record came back: read it, so the form shows what is there.
@@ -179,4 +193,28 @@ def update_request(
         records=({"upstream_id": state.upstream_id, "data": dict(changes)},),
         await_consumer_ids=tuple(await_consumer_ids),
         await_consumers_timeout=await_consumers_timeout if await_consumer_ids else None,
+    )
+
+
+def record_reconcile(*, record: IndexedRecord, mutation_id: str) -> Mutation | None:
+    """Settle one of the record's attempts ("Check again" on its page) by re-reading its
+    collection; None when `mutation_id` names no attempt on this record.
+
+    Raises SequinError when the records cannot be re-read.
+    """
+    mutation = mutation_of_record(
+        mutation_id=mutation_id,
+        sync_id=record.sync_id,
+        collection_id=record.collection_id,
+        upstream_id=record.upstream_id,
+    )
+    return None if mutation is None else mutation_reconcile(mutation=mutation)
+
+
+def mutation_fields(mutation: Mutation) -> list[str]:
+    """The fields an attempt sent, in the order sent."""
+    return list(
+        dict.fromkeys(
+            FieldChange.objects.filter(record__mutation=mutation).values_list("field", flat=True)
+        )
     )

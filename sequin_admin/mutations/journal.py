@@ -49,8 +49,12 @@ def journal_start(
     group_id: Any = None,
     retry_of: Mutation | None = None,
     revert_of: Mutation | None = None,
+    consumer_names: Mapping[str, str] | None = None,
 ) -> Mutation:
-    """Raises IntegrityError when `form_token` was used before (the caller looks it up)."""
+    """`consumer_names` names the awaited consumers (id -> name); a retry takes its
+    original's. Raises IntegrityError when `form_token` was used before (the caller looks
+    it up)."""
+    names = dict(consumer_names or (retry_of.await_consumer_names if retry_of else {}))
     real_user = user if isinstance(user, get_user_model()) and user.is_authenticated else None
     with transaction.atomic():
         mutation = Mutation.objects.create(
@@ -62,6 +66,7 @@ def journal_start(
             collection_id=request.collection_id,
             request_body=request.body(),
             await_consumer_ids=list(request.await_consumer_ids),
+            await_consumer_names={i: names[i] for i in request.await_consumer_ids if names.get(i)},
             form_token=form_token,
             group_id=group_id,
             retry_of=retry_of,

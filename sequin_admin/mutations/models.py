@@ -68,6 +68,9 @@ class Mutation(models.Model):
     collection_id = models.CharField(max_length=200)
     request_body = models.JSONField()
     await_consumer_ids = models.JSONField(default=list, blank=True)
+    # Each awaited consumer's name when the attempt was made (id -> name): messages name
+    # consumers as people know them, and the history outlives a renamed or deleted consumer.
+    await_consumer_names = models.JSONField(default=dict, blank=True)
     outcome = models.CharField(max_length=32, choices=Outcome.choices, default=Outcome.PENDING)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.TextField(blank=True)
@@ -116,6 +119,11 @@ class Mutation(models.Model):
         return self.outcome in (Outcome.SUCCEEDED, Outcome.CONSUMERS_UNCONFIRMED) or (
             self.reconciliation == Reconciliation.APPLIED
         )
+
+    @property
+    def awaited_consumer_names(self) -> list[str]:
+        """The awaited consumers by name; by id where no name was known."""
+        return [self.await_consumer_names.get(i) or i for i in self.await_consumer_ids]
 
     @property
     def retryable(self) -> bool:

@@ -41,8 +41,10 @@ def mutation_run(
     group_id: uuid.UUID | None = None,
     retry_of: Mutation | None = None,
     revert_of: Mutation | None = None,
+    consumer_names: Mapping[str, str] | None = None,
 ) -> tuple[Mutation, bool]:
-    """Journal, send, journal the answer, index what came back.
+    """Journal, send, journal the answer, index what came back. `consumer_names` (id ->
+    name) lets the journal name the awaited consumers.
 
     Returns the attempt and whether it is new: a `form_token` seen before returns the first
     attempt and sends nothing.
@@ -57,6 +59,7 @@ def mutation_run(
             group_id=group_id,
             retry_of=retry_of,
             revert_of=revert_of,
+            consumer_names=consumer_names,
         )
     except IntegrityError:
         if form_token and (first := mutation_for_form(form_token=form_token)):

@@ -35,6 +35,24 @@ def mutation_for_form(*, form_token: str) -> Mutation | None:
     return Mutation.objects.filter(form_token=form_token).first()
 
 
+def mutation_of_record(
+    *, mutation_id: str, sync_id: str, collection_id: str, upstream_id: str
+) -> Mutation | None:
+    """The attempt `mutation_id` if it touched this record; None for any other id or text."""
+    if not (mutation_id.isascii() and mutation_id.isdigit()):
+        return None
+    return (
+        Mutation.objects.filter(
+            pk=int(mutation_id),
+            sync_id=sync_id,
+            collection_id=collection_id,
+            records__upstream_id=upstream_id,
+        )
+        .distinct()
+        .first()
+    )
+
+
 def mutation_filter(filters: Mapping[str, Any]) -> QuerySet[Mutation]:
     rows = Mutation.objects.all()
     if user := filters.get("user"):

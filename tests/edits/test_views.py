@@ -13,6 +13,7 @@ from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.demo_data import CONSUMER_IDS
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
+from sequin_admin.sandbox.timestamps import utc_now
 from tests.helpers import Indexed, OpenRecord, open_record, post
 
 
@@ -409,3 +410,212 @@ def test_the_live_preview_reads_the_record_and_no_sample_of_its_collection(
     assert b"Previewed" in response.content
     record_reads = [q["sql"] for q in queries if '"records_indexedrecord"' in q["sql"]]
     assert len(record_reads) == 1, record_reads
+
+
+def check_again(
+    client: Client, page: OpenRecord, answer: str, mutation: Mutation, edits: dict
+) -> str:
+    """Check again on the record page, as htmx posts it: with the form as it stands (the
+    answer's form, still holding the `edits`)."""
+    after = OpenRecord(url=page.url, html=answer, record=page.record)
+    data = {**after.form_data(edits), "action": "check", "mutation": str(mutation.pk)}
+    return post(client, page.url, data)
+
+
+def test_check_again_that_finds_the_change_applied_reloads_the_record(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    sandbox.faults.set(Fault(kind="timeout_504", apply=True))
+    answer = post(signed_in, page.url, page.form_data({"Title": "Landed after all"}))
+    mutation = Mutation.objects.get()
+    assert "Outcome unknown" in answer
+    html = check_again(signed_in, page, answer, mutation, {"Title": "Landed after all"})
+    mutation.refresh_from_db()
+    assert mutation.reconciliation == Reconciliation.APPLIED
+    assert "alert-success" in html and "Saved upstream." in html
+    assert "Outcome unknown" not in html and "Check again" not in html
+    now = upstream(sandbox, record)
+    # The form is the record as the upstream holds it now, at its current version.
+    assert f'id="updated-idx">{now["updated_idx"]}<' in html
+    assert 'value="Landed after all"' in html
+    assert 'field-changed" data-field="Title"' in html
+    reloaded = OpenRecord(url=page.url, html=html, record=page.record)
+    assert reloaded.state != page.state
+    # The next edit from the reloaded form meets no conflict with the person's own change.
+    page.record.refresh_from_db()
+    html = post(signed_in, page.url, reloaded.form_data({"Phone": "+1 555 0177"}))
+    assert "Saved upstream" in html
+    assert "changed upstream since you opened it" not in html
+    assert upstream(sandbox, record)["data"]["Phone"] == "+1 555 0177"
+
+
+def test_check_again_that_finds_nothing_applied_keeps_the_edits(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    sandbox.faults.set(Fault(kind="timeout_504", apply=False))
+    answer = post(signed_in, page.url, page.form_data({"Title": "Lost on the way"}))
+    mutation = Mutation.objects.get()
+    html = check_again(signed_in, page, answer, mutation, {"Title": "Lost on the way"})
+    mutation.refresh_from_db()
+    assert mutation.reconciliation == Reconciliation.NOT_APPLIED
+    assert "Checked:</strong> not applied" in html
+    assert 'value="Lost on the way"' in html  # the edits stay for another try
+    assert "alert-success" not in html
+
+
+def test_check_again_without_javascript_reloads_the_record(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    sandbox.faults.set(Fault(kind="drop", apply=True))
+    post(signed_in, page.url, page.form_data({"Title": "Dropped, landed"}))
+    mutation = Mutation.objects.get()
+    html = post(signed_in, page.url, {"action": "check", "mutation": mutation.pk}, htmx=False)
+    assert html.lstrip().startswith("<!doctype html>")
+    assert "Saved upstream." in html and 'value="Dropped, landed"' in html
+
+
+def test_check_again_refuses_an_attempt_on_another_record(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    other = IndexedRecord.objects.exclude(pk=record.pk).filter(collection_id=record.collection_id)
+    page = open_record(signed_in, record)
+    sandbox.faults.set(Fault(kind="timeout_504", apply=True))
+    post(signed_in, page.url, page.form_data({"Title": "Mine"}))
+    mutation = Mutation.objects.get()
+    elsewhere = open_record(signed_in, other.order_by("upstream_id").first())
+    html = post(signed_in, elsewhere.url, {"action": "check", "mutation": mutation.pk})
+    assert "did not touch this record: nothing was checked" in html
+    mutation.refresh_from_db()
+    assert mutation.reconciliation == Reconciliation.NONE
+
+
+def test_sending_again_after_an_unknown_outcome_that_landed_is_no_conflict(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    sandbox.faults.set(Fault(kind="timeout_504", apply=True))
+    answer = post(signed_in, page.url, page.form_data({"Title": "Already there"}))
+    again = OpenRecord(url=page.url, html=answer, record=record)
+    # Send again, the edits as the answer left them in the form.
+    html = post(signed_in, page.url, again.form_data({"Title": "Already there"}))
+    assert "already holds your values" in html
+    assert "changed upstream since you opened it" not in html and 'id="conflicts"' not in html
+    assert Mutation.objects.count() == 1
+
+
+def delete_upstream(sandbox: SandboxServer, record: IndexedRecord) -> None:
+    found = upstream(sandbox, record)
+    sandbox.store.save_record(found, data=found["data"], moment=utc_now(), deleted=True)
+
+
+def test_a_deleted_record_page_is_read_only(signed_in: Client, indexed: Indexed) -> None:
+    record = indexed("salesforce:contact")
+    IndexedRecord.objects.filter(pk=record.pk).update(deleted=True)
+    response = signed_in.get(
+        f"/syncs/{record.sync_id}/{record.collection_id}/{record.upstream_id}/"
+    )
+    html = response.content.decode()
+    assert 'id="deleted-note"' in html and "Deleted upstream." in html
+    assert 'id="record-form"' not in html and "Send to Sequin" not in html
+    assert 'name="data.Title"' not in html
+    assert record.data["LastName"] in html.split('id="deleted-values"', 1)[1]
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_a_post_to_a_deleted_record_is_refused_and_sends_nothing(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer, htmx: bool
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    IndexedRecord.objects.filter(pk=record.pk).update(deleted=True)
+    html = post(signed_in, page.url, page.form_data({"Title": "Too late"}), htmx=htmx)
+    assert "deleted upstream: it can no longer be edited, and nothing was sent" in html
+    assert 'id="record-form"' not in html
+    assert not Mutation.objects.exists()
+    assert upstream(sandbox, record)["data"]["Title"] == record.data["Title"]
+
+
+def test_a_record_deleted_upstream_after_the_form_opened_is_refused(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    delete_upstream(sandbox, record)
+    html = post(signed_in, page.url, page.form_data({"Title": "Too late"}))
+    assert "nothing was sent" in html and 'id="deleted-note"' in html
+    assert not Mutation.objects.exists()
+
+
+def test_consumers_are_named_in_the_unconfirmed_message_and_the_history(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    sandbox.faults.set(Fault(kind="consumers_500"))
+    html = post(
+        signed_in,
+        page.url,
+        page.form_data(
+            {"Title": "Named"}, raw={"await_consumer_ids": [CONSUMER_IDS[0], CONSUMER_IDS[1]]}
+        ),
+    )
+    alert = html.split('class="outcome-alert"', 1)[1].split("</div>", 1)[0]
+    assert "consumers not confirmed in time: crm-replica, search-indexer." in alert
+    assert CONSUMER_IDS[0] not in alert
+    mutation = Mutation.objects.get()
+    assert mutation.await_consumer_names == {
+        CONSUMER_IDS[0]: "crm-replica",
+        CONSUMER_IDS[1]: "search-indexer",
+    }
+    detail = signed_in.get(f"/mutations/{mutation.pk}/").content.decode()
+    assert "crm-replica, search-indexer" in detail
+
+
+@pytest.mark.parametrize(
+    "kind", ["timeout_504", "drop", "proxy_502", "unavailable_503", "empty_200", "no_content_204"]
+)
+def test_an_answer_that_hides_a_write_is_never_failed_and_check_again_finds_it(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer, kind: str
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    sandbox.faults.set(Fault(kind=kind, apply=True))
+    answer = post(signed_in, page.url, page.form_data({"Title": "Written, answer lost"}))
+    mutation = Mutation.objects.get()
+    assert mutation.outcome == Outcome.UNKNOWN
+    assert "may have landed" in answer or "Outcome unknown" in answer
+    assert "alert-danger" not in answer
+    html = check_again(signed_in, page, answer, mutation, {"Title": "Written, answer lost"})
+    mutation.refresh_from_db()
+    assert mutation.reconciliation == Reconciliation.APPLIED and mutation.applied
+    assert "Saved upstream." in html
+    detail = signed_in.get(f"/mutations/{mutation.pk}/").content.decode()
+    assert ">Retry<" not in detail and "Saved upstream." in detail
+
+
+def test_a_value_json_cannot_carry_is_refused_in_the_form_and_nothing_is_sent(
+    signed_in: Client, indexed: Indexed
+) -> None:
+    record = indexed("salesforce:contact", data__has_key="MailingAddress")
+    page = open_record(signed_in, record)
+    html = post(signed_in, page.url, page.form_data({"MailingAddress": '{"lat": NaN}'}))
+    assert "NaN is not a JSON value" in html or "Enter a valid JSON" in html
+    assert "Outcome unknown" not in html
+    assert not Mutation.objects.exists()
+
+
+def test_the_consumer_timeout_says_the_admin_waits_that_long_plus_its_read_timeout(
+    signed_in: Client, indexed: Indexed
+) -> None:
+    page = open_record(signed_in, indexed("salesforce:contact"))
+    limit = page.html.split('id="id_await_consumers_timeout_helptext"', 1)[1].split("</div>", 1)[0]
+    assert "At most 600,000 ms" in limit
+    assert "the admin waits that long for its answer, plus its own read timeout" in limit

@@ -56,6 +56,10 @@ FAULTS = [
     (Fault(kind="garbage", status=502), Outcome.UNKNOWN, 502),
     (Fault(kind="garbage", status=200), Outcome.UNKNOWN, 200),
     (Fault(kind="error_500"), Outcome.UNKNOWN, 500),
+    (Fault(kind="proxy_502", apply=True), Outcome.UNKNOWN, 502),
+    (Fault(kind="unavailable_503", apply=True), Outcome.UNKNOWN, 503),
+    (Fault(kind="empty_200", apply=True), Outcome.UNKNOWN, 200),
+    (Fault(kind="no_content_204", apply=True), Outcome.UNKNOWN, 204),
     (Fault(kind="latency", latency_ms=50), Outcome.SUCCEEDED, 200),
 ]
 

@@ -58,12 +58,16 @@ def serve_real_sandbox() -> Iterator[SandboxServer]:
 
 @pytest.fixture(params=PROFILES, name="sandbox")
 def sandbox_of_each_profile(
-    request: pytest.FixtureRequest, sandbox_server: SandboxServer, settings: LazySettings
+    request: pytest.FixtureRequest, settings: LazySettings
 ) -> Iterator[SandboxServer]:
     """The sandbox of each profile in turn, freshly seeded, and the admin talking to it."""
-    server = sandbox_server
-    if request.param == "real":
-        server = request.getfixturevalue("real_sandbox_server")
-    settings.SEQUIN_API_URL = server.url
-    with fresh(server):
+    with fresh(talk_to(request, request.param, settings)) as server:
         yield server
+
+
+def talk_to(request: pytest.FixtureRequest, profile: str, settings: LazySettings) -> SandboxServer:
+    """Point the admin at the session's sandbox of `profile` (for a fixture of `request`)."""
+    name = "real_sandbox_server" if profile == "real" else "sandbox_server"
+    server: SandboxServer = request.getfixturevalue(name)
+    settings.SEQUIN_API_URL = server.url
+    return server
