@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import LazySettings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -15,6 +16,7 @@ from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
 from sequin_admin.sandbox.timestamps import utc_now
 from tests.helpers import Indexed, OpenRecord, open_record, post
+from tests.sequin.peers import Canned, StubServer
 
 
 def upstream(sandbox: SandboxServer, record: IndexedRecord) -> dict:
@@ -619,3 +621,21 @@ def test_the_consumer_timeout_says_the_admin_waits_that_long_plus_its_read_timeo
     limit = page.html.split('id="id_await_consumers_timeout_helptext"', 1)[1].split("</div>", 1)[0]
     assert "At most 600,000 ms" in limit
     assert "the admin waits that long for its answer, plus its own read timeout" in limit
+
+
+def test_a_403_reads_as_a_token_without_permission_and_keeps_the_edits(
+    signed_in: Client, indexed: Indexed, settings: LazySettings
+) -> None:
+    record = indexed("salesforce:contact")
+    page = open_record(signed_in, record)
+    forbidding = StubServer(Canned(403, b'{"error": "Forbidden"}')).start()
+    try:
+        settings.SEQUIN_API_URL = forbidding.url
+        html = post(signed_in, page.url, page.form_data({"Title": "Not allowed"}))
+    finally:
+        forbidding.stop()
+    assert "The token lacks permission." in html
+    assert "refused the token" not in html
+    assert 'value="Not allowed"' in html
+    mutation = Mutation.objects.get()
+    assert (mutation.outcome, mutation.response_status) == (Outcome.FAILED, 403)
