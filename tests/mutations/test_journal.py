@@ -7,6 +7,7 @@ import socket
 import pytest
 from django.contrib.auth.models import User
 
+from sequin_admin.mutations.journal import journal_start
 from sequin_admin.mutations.models import FieldChange, Mutation, Outcome, Source
 from sequin_admin.mutations.run import mutation_run, mutation_run_in_batches
 from sequin_admin.records.models import IndexedRecord
@@ -188,3 +189,24 @@ def test_deleting_a_user_keeps_their_entries(indexed: Indexed, user: User) -> No
     mutation = Mutation.objects.get()
     assert mutation.user is None
     assert mutation.user_display == "ada"
+
+
+def test_awaited_consumers_are_journaled_by_name_and_a_retry_keeps_them(user: User) -> None:
+    request = MutationRequest(
+        kind="update",
+        sync_id="s1",
+        collection_id="salesforce:contact",
+        records=({"upstream_id": "u1", "data": {"Title": "t"}},),
+        await_consumer_ids=("c-1", "c-2"),
+    )
+    first = journal_start(
+        request=request,
+        user=user,
+        source=Source.FORM,
+        seen={},
+        consumer_names={"c-1": "Orders webhook", "c-9": "not awaited"},
+    )
+    assert first.await_consumer_names == {"c-1": "Orders webhook"}
+    assert first.awaited_consumer_names == ["Orders webhook", "c-2"]  # no name known: the id
+    retry = journal_start(request=request, user=user, source=Source.RETRY, seen={}, retry_of=first)
+    assert retry.awaited_consumer_names == ["Orders webhook", "c-2"]
