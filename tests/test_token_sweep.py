@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import LazySettings
 from django.contrib.auth.models import User
-from django.http import HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.test import Client, RequestFactory
 from django.views.debug import technical_500_response
 from django.views.defaults import server_error
@@ -62,8 +62,8 @@ def admin_client(client: Client, db: None) -> Client:
 
 def leaks(response: HttpResponseBase, *secrets_: str) -> list[str]:
     """Where any of the secrets shows in the answer: its body or a header."""
-    if response.streaming:
-        body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    if isinstance(response, StreamingHttpResponse):
+        body = b"".join(response.streaming_content).decode()
     else:
         body = response.content.decode()
     found = [f"body has {s[:12]}…" for s in secrets_ if s in body]
@@ -93,8 +93,6 @@ HTMX = {"HX-Request": "true"}
 
 
 def test_the_sweep_finds_a_token_in_a_body_a_header_or_a_cookie() -> None:
-    from django.http import HttpResponse, StreamingHttpResponse
-
     assert leaks(HttpResponse(f"<p>{SECRET}</p>"), SECRET)
     assert leaks(StreamingHttpResponse(iter(["a,", SECRET])), SECRET)
     assert leaks(HttpResponse(headers={"X-Debug": f"Bearer {SECRET}"}), SECRET)

@@ -222,6 +222,16 @@ class Store:
     def get_sync(self, sync_id: str) -> dict[str, Any] | None:
         return self._body("syncs", sync_id)
 
+    def rename_sync(self, sync_id: str, name: str) -> dict[str, Any]:
+        """Someone renames the sync in Sequin's console: any text, as the console allows."""
+        with self._transaction() as conn:
+            row = conn.execute("SELECT body FROM syncs WHERE id = ?", (sync_id,)).fetchone()
+            if row is None:
+                raise KeyError(sync_id)
+            body = {**json.loads(row[0]), "name": name, "updated_at": iso_z(utc_now())}
+            conn.execute("UPDATE syncs SET body = ? WHERE id = ?", (_dumps(body), sync_id))
+        return body
+
     def list_consumers(self) -> list[dict[str, Any]]:
         return self._bodies("consumers")
 
