@@ -409,3 +409,25 @@ def test_the_live_preview_reads_the_record_and_no_sample_of_its_collection(
     assert b"Previewed" in response.content
     record_reads = [q["sql"] for q in queries if '"records_indexedrecord"' in q["sql"]]
     assert len(record_reads) == 1, record_reads
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"MailingAddress": "[" * 100_000 + "]" * 100_000}, "nested 100000 levels deep"),
+        ({"Title": "x" * 200_000}, "longer than 131,072 characters"),
+    ],
+)
+def test_a_value_past_the_input_limits_is_refused_on_the_page_and_nothing_is_sent(
+    signed_in: Client, indexed: Indexed, fields: dict, message: str
+) -> None:
+    page = open_record(signed_in, indexed("salesforce:contact"))
+    for url in (page.url, f"{page.url}preview/"):
+        response = signed_in.post(
+            url,
+            page.form_data(fields),
+            headers={"HX-Request": "true", "HX-Target": "record-editor"},
+        )
+        assert response.status_code == 200
+    assert message in post(signed_in, page.url, page.form_data(fields))
+    assert Mutation.objects.count() == 0
