@@ -116,7 +116,8 @@ def _after_replay(
             preview=request_preview(result.request),
             replay_url=reverse(f"mutation_{action}", args=[original.pk]),
         )
-        return render(request, CONFIRM.template if request.htmx else CONFIRM_PAGE, context)
+        template = CONFIRM.template if CONFIRM.wanted_by(request) else CONFIRM_PAGE
+        return render(request, template, context)
     if result.status == "conflict":
         if request.htmx:  # the choices need the whole page
             return HttpResponseClientRedirect(request.get_full_path())
