@@ -82,24 +82,10 @@ lint: install
 	$(VENV)/bin/mypy sequin_admin
 	$(MAKE) --no-print-directory bandit
 
-# Bandit (settings in pyproject.toml) can skip a test for some paths only for B101. Findings in
-# files owned elsewhere are waived here, file by file, until the file justifies them inline
-# (`# nosec BXXX # reason`) and leaves this list. The first pass scans everything else with
-# every test; the second scans each listed file without the tests named:
-#   sandbox/demo_data.py   B311 seeded random.Random makes the same demo data on every machine;
-#                          B105 the sandbox's published token and "********" placeholders
-#   sandbox/store.py       B608 table and column names are the module's constants, values bound
-#   bench/record_pages.py  B311 seeded random.Random for reproducible benchmark rows
-BANDIT_WAIVED := sequin_admin/sandbox/demo_data.py:B105,B311 \
-	sequin_admin/sandbox/store.py:B608 \
-	bench/record_pages.py:B311
-
+# Bandit (settings in pyproject.toml) over everything shipped, with every test; a finding
+# that stays is justified where it is (`# nosec BXXX  # reason`).
 bandit: install
-	@excluded=; for waiver in $(BANDIT_WAIVED); do excluded="$$excluded,$${waiver%%:*}"; done; \
-	set -x; $(VENV)/bin/bandit -q -c pyproject.toml -r sequin_admin bench -x "$${excluded#,}"
-	@for waiver in $(BANDIT_WAIVED); do \
-	  ( set -x; $(VENV)/bin/bandit -q -c pyproject.toml -s "$${waiver#*:}" "$${waiver%%:*}" ) || exit 1; \
-	done
+	$(VENV)/bin/bandit -q -c pyproject.toml -r sequin_admin bench
 
 test: install browser-deps lint var
 	$(PY) manage.py makemigrations --check --dry-run

@@ -146,7 +146,7 @@ def run(env: Environment, *, records: int) -> list[str]:
 def fill(collection_id: str, count: int) -> None:
     """`count` contact-like records with distinct, increasing versions, in one transaction."""
     IndexedRecord.objects.filter(sync_id=SYNC_ID, collection_id=collection_id).delete()
-    rng = random.Random(f"bench-record-pages {collection_id}")
+    rng = random.Random(f"bench-record-pages {collection_id}")  # nosec B311  # reproducible rows
     with transaction.atomic():
         for start in range(0, count, BATCH):
             IndexedRecord.objects.bulk_create(

@@ -11,6 +11,7 @@ from html import unescape
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Locator, Page, expect
@@ -94,6 +95,27 @@ def open_record(client: Client, record: IndexedRecord) -> OpenRecord:
     assert response.status_code == 200
     record.refresh_from_db()
     return OpenRecord(url=url, html=response.content.decode(), record=record)
+
+
+def confirmation_token(html: str) -> str:
+    """The one-time token of a Retry or Revert confirmation on the page."""
+    match = re.search(r'name="token" value="([^"]+)"', html)
+    assert match, "the page offers no confirmation"
+    return unescape(match.group(1))
+
+
+def replay_confirmed(
+    client: Client, url: str, choices: Mapping[str, str] | None = None
+) -> HttpResponse:
+    """Retry or Revert as a person does it: open the confirmation (after choosing per
+    conflicting field, `choices`), then confirm it."""
+    if choices is None:
+        shown = client.get(url)
+    else:
+        shown = client.post(url, {"action": "resolve", **choices})
+    assert shown.status_code == 200, shown.status_code
+    token = confirmation_token(shown.content.decode())
+    return client.post(url, {"action": "confirm", "token": token})
 
 
 def post(client: Client, url: str, data: dict[str, Any], *, htmx: bool = True) -> str:

@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from sequin_admin.mutations.models import Mutation, Outcome
 from sequin_admin.records.index import index_get
 from sequin_admin.records.models import IndexedRecord
-from sequin_admin.sequin import ErrorKind
+from sequin_admin.sequin import ErrorKind, MutationRequest
 from sequin_admin.sequin.urls import service_root
 
 from .conflicts import Conflict, rebase_on
@@ -211,12 +211,19 @@ def preview_of(form: RecordForm) -> Preview | None:
     """The JSON that Send would post for the form as it stands, and the same as curl."""
     if not form.is_bound or not form.is_valid() or not form.changes or not form.form_state:
         return None
-    body = update_request(
-        state=form.form_state,
-        changes=form.changes,
-        await_consumer_ids=form.cleaned_data.get("await_consumer_ids") or (),
-        await_consumers_timeout=form.cleaned_data.get("await_consumers_timeout"),
-    ).body()
+    return request_preview(
+        update_request(
+            state=form.form_state,
+            changes=form.changes,
+            await_consumer_ids=form.cleaned_data.get("await_consumer_ids") or (),
+            await_consumers_timeout=form.cleaned_data.get("await_consumers_timeout"),
+        )
+    )
+
+
+def request_preview(request: MutationRequest) -> Preview:
+    """A mutation's exact JSON body, and the same as curl with the token left to the shell."""
+    body = request.body()
     url = f"{service_root(settings.SEQUIN_API_URL)}/v1/mutations/run"
     curl = (
         f"curl -X POST {shlex.quote(url)} "

@@ -26,6 +26,12 @@ from sequin_admin.sequin import Consumer
 # Unchanged since the forms lived in records/: forms rendered before an upgrade still load.
 STATE_SALT = "sequin_admin.records.form_state"
 DEFAULT_AWAIT_TIMEOUT_MS = 30_000
+# Bounds on what one field may send. Python's JSON parser recurses per level, so a deeper
+# value would end in a RecursionError (a 500) instead of a message; no upstream's field nests
+# anywhere near this deep. A changed value longer than the largest text field any upstream
+# takes (Salesforce's long text area: 131,072 characters) cannot be sent.
+MAX_JSON_DEPTH = 100
+MAX_VALUE_CHARS = 131_072
 NEW_FIELD_KINDS = (
     ("text", "text"),
     ("number", "number"),
@@ -111,10 +117,40 @@ class BooleanChoiceField(forms.TypedChoiceField):
 
 class FiniteJSONDecoder(json.JSONDecoder):
     """JSON as the standard has it: Python's NaN and Infinity are refused, since no upstream
-    can take them and the request could not be sent."""
+    can take them and the request could not be sent; and no deeper than MAX_JSON_DEPTH."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(parse_constant=_refuse_constant, **kwargs)
+
+    def decode(self, s: str, *args: Any, **kwargs: Any) -> Any:
+        if too_deep := json_too_deep(s):
+            raise json.JSONDecodeError(too_deep, s, 0)
+        return super().decode(s, *args, **kwargs)
+
+
+def json_too_deep(text: str) -> str:
+    """Why `text` nests too deeply to parse, or "" when it does not: counted without parsing,
+    brackets inside strings aside."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    if deepest > MAX_JSON_DEPTH:
+        return f"JSON nested {deepest} levels deep cannot be sent (at most {MAX_JSON_DEPTH})."
+    return ""
 
 
 def _refuse_constant(name: str) -> Any:
@@ -124,6 +160,12 @@ def _refuse_constant(name: str) -> Any:
 class IndentedJSONField(forms.JSONField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(decoder=FiniteJSONDecoder, **kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        # Said here: the parent would turn the decoder's reason into "Enter a valid JSON."
+        if isinstance(value, str) and (too_deep := json_too_deep(value)):
+            raise forms.ValidationError(too_deep, code="too_deep")
+        return super().to_python(value)
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, forms.fields.InvalidJSONInput):
@@ -237,6 +279,12 @@ class RecordForm(forms.Form):
                     )
                 except ValueError as exc:
                     self.add_error("new_field_value", str(exc))
+        for key, value in changes.items():
+            if len(json.dumps(value, ensure_ascii=False)) > MAX_VALUE_CHARS:
+                target = data_name(key) if data_name(key) in self.fields else "new_field_value"
+                self.add_error(
+                    target, f"{key}: longer than {MAX_VALUE_CHARS:,} characters cannot be sent."
+                )
         self.changes = changes
         return cleaned
 

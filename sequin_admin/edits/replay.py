@@ -6,17 +6,28 @@ Whether an attempt may be retried or reverted is the attempt's own property
 Both re-read the collection first (raising SequinError when they cannot: nothing is sent
 blind), send only what the upstream does not already hold, and link the new attempt to the
 original in the journal.
+
+A person confirms before anything is sent on their behalf: `replay_plan` says exactly what
+would be sent (the request and each field's from → to) with a signed one-time `token`;
+`replay_confirm` sends it only if the plan, made again, is still the one confirmed, and at
+most once per token (a double click finds the first attempt).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
+from django.core import signing
+
 from sequin_admin.mutations.journal import Seen
 from sequin_admin.mutations.models import Kind, Mutation, Source
 from sequin_admin.mutations.run import User, mutation_run
+from sequin_admin.mutations.selectors import mutation_for_form
 from sequin_admin.records.index import index_get
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.records.refresh import collection_refresh
@@ -26,8 +37,24 @@ from sequin_admin.sequin.types import MutationKind
 
 from .conflicts import Conflict, conflicts_for
 
-ReplayStatus = Literal["sent", "conflict", "nothing", "refused"]
+Action = Literal["retry", "revert"]
+# ready: the plan waits for the person's confirmation; changed: the plan is no longer the one
+# confirmed (nothing sent, confirm again); duplicate: the confirmation was used before.
+ReplayStatus = Literal["ready", "changed", "sent", "duplicate", "conflict", "nothing", "refused"]
 CATCH_UP_SECONDS = 5.0
+CONFIRM_SALT = "sequin_admin.edits.replay.confirm"
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """One field a replay would write: from what the upstream holds now, to what is sent.
+    A delete has one row per record, with no field."""
+
+    upstream_id: str
+    field: str
+    before: Any
+    had_before: bool
+    after: Any = None
 
 
 @dataclass
@@ -36,15 +63,97 @@ class Replay:
     mutation: Mutation | None = None
     conflicts: list[Conflict] = field(default_factory=list)
     message: str = ""
+    request: MutationRequest | None = None
+    diff: list[FieldDiff] = field(default_factory=list)
+    # The signed confirmation of a ready (or changed) plan: what `replay_confirm` takes.
+    token: str = ""
+    seen: dict[str, Seen] = field(default_factory=dict)
+
+
+def replay_plan(
+    *, mutation: Mutation, action: Action, keep_mine: Collection[str] | None = None
+) -> Replay:
+    """What a retry or revert would send now, to be confirmed; sends nothing.
+    Raises SequinError when the collection cannot be re-read."""
+    plan = _plan(mutation, action, keep_mine)
+    if plan.status == "ready" and plan.request is not None:
+        plan.token = _sign(mutation, action, keep_mine, plan.request)
+    return plan
+
+
+def replay_confirm(*, mutation: Mutation, action: Action, user: User, token: str) -> Replay:
+    """Send the plan the person confirmed with `token`, at most once per token, and only if
+    it is still what they saw. Raises SequinError when the collection cannot be re-read."""
+    confirmed = _unsign(token, mutation, action)
+    form_token = f"{action}:{confirmed['n']}" if confirmed is not None else ""
+    if form_token and (first := mutation_for_form(form_token=form_token)):
+        return _already_sent(first)
+    if refused := _refusal(mutation, action):
+        return refused
+    if confirmed is None:
+        return Replay("refused", message="This confirmation is not valid: open it again.")
+    keep_mine = set(confirmed["k"]) if confirmed["k"] is not None else None
+    plan = _plan(mutation, action, keep_mine)
+    if plan.status != "ready" or plan.request is None:
+        return plan
+    if _digest(plan.request) != confirmed["d"]:
+        plan.status = "changed"
+        plan.token = _sign(mutation, action, keep_mine, plan.request)
+        changed = "The upstream changed since you looked: nothing was sent. Check again."
+        plan.message = f"{changed} {plan.message}".strip()
+        return plan
+    return _send(
+        plan,
+        mutation,
+        user,
+        Source.RETRY if action == "retry" else Source.REVERT,
+        form_token=form_token,
+    )
 
 
 def mutation_retry(
     *, mutation: Mutation, user: User, keep_mine: Collection[str] | None = None
 ) -> Replay:
-    """Send the same payload again. `keep_mine` holds "upstream_id.field" choices made
-    after a conflict; without it, any record that moved on upstream stops the retry."""
-    if not mutation.retryable:
+    """Send the same payload again at once (no confirmation: for callers that confirmed
+    otherwise). `keep_mine` holds "upstream_id.field" choices made after a conflict;
+    without it, any record that moved on upstream stops the retry."""
+    plan = _plan(mutation, "retry", keep_mine)
+    return _send(plan, mutation, user, Source.RETRY) if plan.status == "ready" else plan
+
+
+def mutation_revert(*, mutation: Mutation, user: User) -> Replay:
+    """Put back the before-values of the fields nobody has changed since, at once."""
+    plan = _plan(mutation, "revert", None)
+    return _send(plan, mutation, user, Source.REVERT) if plan.status == "ready" else plan
+
+
+def _plan(mutation: Mutation, action: Action, keep_mine: Collection[str] | None) -> Replay:
+    if refused := _refusal(mutation, action):
+        return refused
+    return _retry_plan(mutation, keep_mine) if action == "retry" else _revert_plan(mutation)
+
+
+def _refusal(mutation: Mutation, action: Action) -> Replay | None:
+    """Why the attempt cannot be retried or reverted at all, before reading Sequin."""
+    if action == "retry" and not mutation.retryable:
         return Replay("refused", message="Only a failed or unknown attempt can be retried.")
+    if action == "revert" and not mutation.revertible:
+        by = next((r for r in mutation.reverts.all() if r.applied), None)
+        if by is not None:
+            return Replay("refused", message=f"Already reverted by mutation #{by.pk}.")
+        return Replay("refused", message="Only an applied update can be reverted.")
+    return None
+
+
+def _already_sent(first: Mutation) -> Replay:
+    return Replay(
+        "duplicate",
+        mutation=first,
+        message=f"This was already sent as mutation #{first.pk}: nothing was sent again.",
+    )
+
+
+def _retry_plan(mutation: Mutation, keep_mine: Collection[str] | None) -> Replay:
     _catch_up(mutation)
     if mutation.kind == Kind.DELETE:
         ids = [r.upstream_id for r in mutation.records.all()]
@@ -57,16 +166,16 @@ def mutation_retry(
             collection_id=mutation.collection_id,
             upstream_ids=tuple(live),
         )
-        return _send(
-            request,
-            mutation,
-            user,
-            {uid: Seen(data=r.data, updated_idx=r.updated_idx) for uid, r in live.items()},
-            Source.RETRY,
+        return Replay(
+            "ready",
+            request=request,
+            seen={uid: Seen(data=r.data, updated_idx=r.updated_idx) for uid, r in live.items()},
+            diff=[FieldDiff(uid, "", r.data, True) for uid, r in live.items()],
         )
 
     records: list[dict[str, Any]] = []
     seen: dict[str, Seen] = {}
+    diff: list[FieldDiff] = []
     conflicts: list[Conflict] = []
     for record in mutation.records.prefetch_related("changes"):
         changes = {c.field: c.sent for c in record.changes.all()}
@@ -92,6 +201,11 @@ def mutation_retry(
                 }
         if not changes:
             continue
+        holds = current.data if current is not None else original
+        diff += [
+            FieldDiff(record.upstream_id, k, holds.get(k), k in holds, v)
+            for k, v in changes.items()
+        ]
         item: dict[str, Any] = {"data": changes}
         if record.upstream_id:
             item = {"upstream_id": record.upstream_id, "data": changes}
@@ -113,16 +227,14 @@ def mutation_retry(
         await_consumer_ids=tuple(mutation.await_consumer_ids),
         await_consumers_timeout=mutation.request_body.get("await_consumers_timeout"),
     )
-    return _send(request, mutation, user, seen, Source.RETRY)
+    return Replay("ready", request=request, seen=seen, diff=diff)
 
 
-def mutation_revert(*, mutation: Mutation, user: User) -> Replay:
-    """Put back the before-values of the fields nobody has changed since."""
-    if not mutation.revertible:
-        return Replay("refused", message="Only an applied update can be reverted.")
+def _revert_plan(mutation: Mutation) -> Replay:
     _catch_up(mutation)
     records: list[dict[str, Any]] = []
     seen: dict[str, Seen] = {}
+    diff: list[FieldDiff] = []
     left: list[str] = []
     for record in mutation.records.prefetch_related("changes"):
         current = _current(mutation, record.upstream_id)
@@ -138,6 +250,10 @@ def mutation_revert(*, mutation: Mutation, user: User) -> Replay:
         if data:
             records.append({"upstream_id": record.upstream_id, "data": data})
             seen[record.upstream_id] = Seen(data=current.data, updated_idx=current.updated_idx)
+            diff += [
+                FieldDiff(record.upstream_id, k, current.data.get(k), k in current.data, v)
+                for k, v in data.items()
+            ]
     note = f"Left as they are: {'; '.join(left)}." if left else ""
     if not records:
         return Replay("nothing", message=note or "Nothing to put back.")
@@ -147,24 +263,58 @@ def mutation_revert(*, mutation: Mutation, user: User) -> Replay:
         collection_id=mutation.collection_id,
         records=tuple(records),
     )
-    replay = _send(request, mutation, user, seen, Source.REVERT)
-    replay.message = note
-    return replay
+    return Replay("ready", request=request, seen=seen, diff=diff, message=note)
+
+
+def _digest(request: MutationRequest) -> str:
+    body = json.dumps(request.body(), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _sign(
+    mutation: Mutation, action: Action, keep_mine: Collection[str] | None, request: MutationRequest
+) -> str:
+    payload = {
+        "m": mutation.pk,
+        "a": action,
+        "n": secrets.token_urlsafe(16),
+        "k": sorted(keep_mine) if keep_mine is not None else None,
+        "d": _digest(request),
+    }
+    return signing.dumps(payload, salt=CONFIRM_SALT, compress=True)
+
+
+def _unsign(token: str, mutation: Mutation, action: Action) -> dict[str, Any] | None:
+    try:
+        payload = signing.loads(token, salt=CONFIRM_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(payload, dict) or (payload.get("m"), payload.get("a")) != (
+        mutation.pk,
+        action,
+    ):
+        return None
+    return payload
 
 
 def _send(
-    request: MutationRequest, original: Mutation, user: User, seen: dict[str, Seen], source: Source
+    plan: Replay, original: Mutation, user: User, source: Source, form_token: str | None = None
 ) -> Replay:
+    if plan.request is None:  # a ready plan always carries its request
+        raise RuntimeError("a replay without a request cannot be sent")
     retry = source == Source.RETRY
-    new, _ = mutation_run(
-        request=request,
+    new, is_new = mutation_run(
+        request=plan.request,
         user=user,
         source=source,
-        seen=seen,
+        seen=plan.seen,
+        form_token=form_token,
         retry_of=original if retry else None,
         revert_of=None if retry else original,
     )
-    return Replay("sent", mutation=new)
+    if not is_new:  # a second post raced the first past the check in replay_confirm
+        return _already_sent(new)
+    return Replay("sent", mutation=new, request=plan.request, diff=plan.diff, message=plan.message)
 
 
 def _catch_up(mutation: Mutation) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
@@ -15,15 +17,16 @@ from sequin_admin.mutations.selectors import record_timeline
 from sequin_admin.mutations.views import detail_context
 from sequin_admin.records.index import index_get
 
-from .editor import editor_open, editor_post, posted_form, preview_of
-from .replay import Replay
-from .replay import mutation_retry as retry
-from .replay import mutation_revert as revert
+from .editor import editor_open, editor_post, posted_form, preview_of, request_preview
+from .replay import Action, Replay, replay_confirm, replay_plan
 from .services import record_ensure_indexed
 
 RECORD_PAGE = "edits/record_detail.html"
 EDITOR = Fragment(RECORD_PAGE, "record-editor")
 PREVIEW = Fragment(RECORD_PAGE, "preview-box")
+CONFIRM_PAGE = "edits/replay_confirm.html"
+CONFIRM = Fragment(CONFIRM_PAGE, "replay-confirm")
+CONFIRM_ACTION = "confirm"
 
 
 @require_http_methods(["GET", "POST"])
@@ -63,36 +66,71 @@ def record_preview(
     return render(request, PREVIEW.template, {**context, "show_preview": True})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 @sequin_error_page
 def mutation_retry(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
-    mutation = get_object_or_404(Mutation, pk=mutation_id)
-    keep_mine = None
-    if request.POST.get("action") == "resolve":
-        keep_mine = {
-            name.removeprefix("resolve.")
-            for name, value in request.POST.items()
-            if name.startswith("resolve.") and value == "mine"
-        }
-    result = retry(mutation=mutation, user=request.user, keep_mine=keep_mine)
-    return _after_replay(request, mutation, result, "Retry")
+    """GET (or POST after choosing per conflicting field) shows what a retry would send;
+    only the POST that confirms it sends."""
+    return _replay(request, mutation_id, "retry")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 @sequin_error_page
 def mutation_revert(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
+    """GET shows what a revert would send; only the POST that confirms it sends."""
+    return _replay(request, mutation_id, "revert")
+
+
+def _replay(request: HtmxHttpRequest, mutation_id: int, action: Action) -> HttpResponse:
     mutation = get_object_or_404(Mutation, pk=mutation_id)
-    return _after_replay(request, mutation, revert(mutation=mutation, user=request.user), "Revert")
+    if request.method == "POST" and request.POST.get("action") == CONFIRM_ACTION:
+        result = replay_confirm(
+            mutation=mutation,
+            action=action,
+            user=request.user,
+            token=request.POST.get("token", ""),
+        )
+    else:
+        keep_mine = None
+        if request.method == "POST" and request.POST.get("action") == "resolve":
+            keep_mine = {
+                name.removeprefix("resolve.")
+                for name, value in request.POST.items()
+                if name.startswith("resolve.") and value == "mine"
+            }
+        result = replay_plan(mutation=mutation, action=action, keep_mine=keep_mine)
+    return _after_replay(request, mutation, result, action)
 
 
 def _after_replay(
-    request: HtmxHttpRequest, original: Mutation, result: Replay, action: str
+    request: HtmxHttpRequest, original: Mutation, result: Replay, action: Action
 ) -> HttpResponse:
+    label = action.capitalize()
+    if result.status in ("ready", "changed") and result.request is not None:
+        context = detail_context(
+            original,
+            replay=result,
+            action=action,
+            preview=request_preview(result.request),
+            replay_url=reverse(f"mutation_{action}", args=[original.pk]),
+        )
+        template = CONFIRM.template if CONFIRM.wanted_by(request) else CONFIRM_PAGE
+        return render(request, template, context)
     if result.status == "conflict":
+        if request.htmx:  # the choices need the whole page
+            return HttpResponseClientRedirect(request.get_full_path())
         context = detail_context(original, conflicts=result.conflicts)
         return render(request, "edits/retry_conflicts.html", context)
     if result.status == "sent" and result.mutation is not None:
-        messages.info(request, f"{action} sent as mutation #{result.mutation.pk}. {result.message}")
-        return redirect(result.mutation)
-    messages.warning(request, f"{action}: {result.message}")
-    return redirect(original)
+        messages.info(request, f"{label} sent as mutation #{result.mutation.pk}. {result.message}")
+        return _go(request, result.mutation.get_absolute_url())
+    messages.warning(request, f"{label}: {result.message}")
+    shown = result.mutation if result.status == "duplicate" and result.mutation else original
+    return _go(request, shown.get_absolute_url())
+
+
+def _go(request: HtmxHttpRequest, url: str) -> HttpResponse:
+    """A redirect; for htmx a whole-page one, as the answer no longer fits the fragment."""
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

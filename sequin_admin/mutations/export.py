@@ -12,6 +12,8 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 
+from sequin_admin.spreadsheet import spreadsheet_cell
+
 from .models import Mutation
 
 EXPORT_CHUNK = 500
@@ -48,22 +50,32 @@ def _json_cell(value: Any, present: bool = True) -> str:
     return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False) if present else ""
 
 
+def _value_cell(value: Any, present: bool = True) -> str:
+    """A field's value as JSON text. A JSON string starts with a quote, so only a number
+    (`-5`) can start like a formula, and a number is kept a number."""
+    text = _json_cell(value, present)
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return text if is_number else spreadsheet_cell(text)
+
+
 def csv_rows(m: Mutation) -> Iterator[list[Any]]:
-    """One row per field change (one per record for a delete), in CSV_COLUMNS order."""
+    """One row per field change (one per record for a delete), in CSV_COLUMNS order. Every
+    text cell that people or the upstream wrote goes through `spreadsheet_cell`, so nothing
+    in an export runs as a formula; the other cells are numbers, dates and our own choices."""
     common = [
         m.pk,
         m.created_at.isoformat(),
-        m.username,
+        spreadsheet_cell(m.username),
         m.source,
         m.kind,
-        m.sync_id,
-        m.collection_id,
+        spreadsheet_cell(m.sync_id),
+        spreadsheet_cell(m.collection_id),
     ]
     tail = [
         m.outcome,
         m.reconciliation,
         m.response_status or "",
-        m.error_message,
+        spreadsheet_cell(m.error_message),
         m.duration_ms if m.duration_ms is not None else "",
         m.group_id or "",
         m.retry_of_id or "",
@@ -72,15 +84,15 @@ def csv_rows(m: Mutation) -> Iterator[list[Any]]:
     for record in m.records.all():
         changes = list(record.changes.all())
         if not changes:
-            yield [*common, record.upstream_id, "", "", "", "", *tail]
+            yield [*common, spreadsheet_cell(record.upstream_id), "", "", "", "", *tail]
         for c in changes:
             yield [
                 *common,
-                record.upstream_id,
-                c.field,
-                _json_cell(c.before, c.had_before),
-                _json_cell(c.sent),
-                _json_cell(c.returned, c.has_returned),
+                spreadsheet_cell(record.upstream_id),
+                spreadsheet_cell(c.field),
+                _value_cell(c.before, c.had_before),
+                _value_cell(c.sent),
+                _value_cell(c.returned, c.has_returned),
                 *tail,
             ]
 

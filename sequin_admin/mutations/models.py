@@ -139,7 +139,13 @@ class Mutation(models.Model):
 
     @property
     def revertible(self) -> bool:
-        return self.kind == Kind.UPDATE and self.applied
+        """An applied update, not yet reverted by an attempt that landed (prefetch
+        `reverts` when asking for many)."""
+        return (
+            self.kind == Kind.UPDATE
+            and self.applied
+            and not any(r.applied for r in self.reverts.all())
+        )
 
     @property
     def shown_outcome(self) -> str:

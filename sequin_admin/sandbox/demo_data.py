@@ -48,8 +48,10 @@ from sequin_admin.sandbox.timestamps import (
     unix_seconds,
 )
 
-DEFAULT_TOKEN = "sandbox-token"
+DEFAULT_TOKEN = "sandbox-token"  # nosec B105  # the sandbox's published token, not a secret
 SEED = "sequin-sandbox-v1"
+# How Sequin shows a stored credential's secret.
+MASKED_SECRET = "********"  # nosec B105  # a placeholder, not a secret
 
 ORG_ID = stable_uuid("org:acme")
 STREAM_ID = stable_uuid("stream:default")
@@ -100,7 +102,7 @@ class _Company:
 
 
 def _rng(name: str) -> random.Random:
-    return random.Random(f"{SEED}:{name}")
+    return random.Random(f"{SEED}:{name}")  # nosec B311  # seeded: the same demo data everywhere
 
 
 def _moment(rng: random.Random, start: datetime, end: datetime) -> datetime:
@@ -430,7 +432,7 @@ def _syncs() -> list[dict[str, Any]]:
                     "properties": {
                         "kind": provider,
                         "name": f"{name} credential",
-                        "secret": "********",
+                        "secret": MASKED_SECRET,
                         "test": False,
                     },
                     "oauth_app_id": None,

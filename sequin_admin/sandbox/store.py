@@ -104,7 +104,7 @@ def _fill(conn: sqlite3.Connection, demo: demo_data.DemoData) -> None:
         [(c["id"], _dumps(c)) for c in demo.postgres_consumers],
     )
     conn.executemany(
-        f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+        f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES ({', '.join('?' * 12)})",  # nosec B608  # our constant names; values bound
         [
             (
                 r["id"],
@@ -205,13 +205,14 @@ class Store:
 
     def _bodies(self, table: str) -> list[dict[str, Any]]:
         with self._lock:
-            rows = self._conn.execute(f"SELECT body FROM {table} ORDER BY position").fetchall()
+            rows = self._conn.execute(f"SELECT body FROM {table} ORDER BY position").fetchall()  # nosec B608  # our constant names; values bound
         return [json.loads(body) for (body,) in rows]
 
     def _body(self, table: str, item_id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._conn.execute(
-                f"SELECT body FROM {table} WHERE id = ?", (item_id,)
+                f"SELECT body FROM {table} WHERE id = ?",  # nosec B608  # our constant names; values bound
+                (item_id,),
             ).fetchone()
         return json.loads(row[0]) if row else None
 
@@ -220,6 +221,16 @@ class Store:
 
     def get_sync(self, sync_id: str) -> dict[str, Any] | None:
         return self._body("syncs", sync_id)
+
+    def rename_sync(self, sync_id: str, name: str) -> dict[str, Any]:
+        """Someone renames the sync in Sequin's console: any text, as the console allows."""
+        with self._transaction() as conn:
+            row = conn.execute("SELECT body FROM syncs WHERE id = ?", (sync_id,)).fetchone()
+            if row is None:
+                raise KeyError(sync_id)
+            body = {**json.loads(row[0]), "name": name, "updated_at": iso_z(utc_now())}
+            conn.execute("UPDATE syncs SET body = ? WHERE id = ?", (_dumps(body), sync_id))
+        return body
 
     def list_consumers(self) -> list[dict[str, Any]]:
         return self._bodies("consumers")
@@ -264,7 +275,7 @@ class Store:
                 where.append(f"{column} = ?")
                 params.append(value)
         sql = (
-            f"SELECT {_RECORD_COLUMNS} FROM records WHERE {' AND '.join(where)} "
+            f"SELECT {_RECORD_COLUMNS} FROM records WHERE {' AND '.join(where)} "  # nosec B608  # our constant names; values bound
             "ORDER BY updated_idx LIMIT ?"
         )
         with self._lock:
@@ -276,7 +287,7 @@ class Store:
     ) -> dict[str, Any] | None:
         with self._lock:
             row = self._conn.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM records "
+                f"SELECT {_RECORD_COLUMNS} FROM records "  # nosec B608  # our constant names; values bound
                 "WHERE sync_id = ? AND collection_id = ? AND upstream_id = ?",
                 (sync_id, collection_id, upstream_id),
             ).fetchone()
@@ -286,7 +297,7 @@ class Store:
         """A live record of the collection; the same one until it is deleted or reset."""
         with self._lock:
             row = self._conn.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM records "
+                f"SELECT {_RECORD_COLUMNS} FROM records "  # nosec B608  # our constant names; values bound
                 "WHERE collection_id = ? AND deleted = 0 ORDER BY rowid LIMIT 1",
                 (collection_id,),
             ).fetchone()
@@ -299,7 +310,7 @@ class Store:
         hasher = hashlib.sha256()
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY updated_idx"
+                f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY updated_idx"  # nosec B608  # our constant names; values bound
             ).fetchall()
         for row in rows:
             hasher.update(_dumps(list(row)).encode())
@@ -330,7 +341,7 @@ class Store:
         stamp = iso_z(moment)
         with self._transaction() as conn:
             conn.execute(
-                f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES ({', '.join('?' * 12)})",  # nosec B608  # our constant names; values bound
                 (
                     record_uuid(sync["id"], collection_id, upstream_id),
                     sync["id"],
@@ -347,7 +358,8 @@ class Store:
                 ),
             )
         record = self.get_record(sync["id"], collection_id, upstream_id)
-        assert record is not None
+        if record is None:
+            raise RuntimeError(f"{upstream_id} was not stored")
         return record
 
     def save_record(
@@ -366,7 +378,8 @@ class Store:
                 (_dumps(data), int(deleted), self._next_idx(conn), iso_z(moment), record["id"]),
             )
         saved = self.get_record(record["sync_id"], record["collection_id"], record["upstream_id"])
-        assert saved is not None
+        if saved is None:
+            raise RuntimeError(f"{record['upstream_id']} was not stored")
         return saved
 
     def write_as_upstream(

@@ -39,6 +39,7 @@ FORBIDDEN = (
     "An administrator must grant the token access; the token itself is valid."
 )
 
+MASK = "********"
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 
@@ -55,8 +56,12 @@ class Answer:
     location: str | None
 
     @classmethod
-    def of(cls, response: requests.Response) -> Answer:
+    def of(cls, response: requests.Response, *, masked: str = "") -> Answer:
         raw = response.content
+        if masked:
+            # A server that echoes the request's credentials back (in an error, say) must
+            # not carry the token into a page, the journal or a log: it goes before any use.
+            raw = raw.replace(masked.encode(), MASK.encode())
         # Bytes, not `response.text`: JSON is UTF-8 whatever the Content-Type says, and
         # requests would decode a `text/plain` without a charset as ISO-8859-1.
         try:

@@ -65,6 +65,7 @@ class SequinClient:
         self.rate_limit_retries = rate_limit_retries
         self.max_retry_wait = max_retry_wait
         self._sleep = sleep
+        self._token = token
         self._session = requests.Session()
         # No proxy from the environment and no .netrc: a netrc entry for the host would replace
         # the Bearer token with Basic auth, and a proxy variable meant for something else
@@ -266,7 +267,7 @@ class SequinClient:
                 is_mutation=is_mutation,
                 timeout=timeout or self.timeout,
             )
-            answer = Answer.of(response)
+            answer = Answer.of(response, masked=self._token)
             if answer.status == 429 and retry_rate_limit and attempts <= self.rate_limit_retries:
                 wait = retry_after_seconds(answer.retry_after)
                 wait = DEFAULT_RETRY_WAIT if wait is None else wait

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from sequin_admin.edits.forms import FormState, RecordForm, fields_named_in, parse_new_value
+from sequin_admin.edits.forms import (
+    MAX_JSON_DEPTH,
+    MAX_VALUE_CHARS,
+    FormState,
+    RecordForm,
+    fields_named_in,
+    parse_new_value,
+)
 from sequin_admin.records.fields import field_specs
 
 DATA: dict[str, Any] = {
@@ -145,3 +153,33 @@ def test_json_outside_the_standard_is_refused_before_sending(text: str) -> None:
 def test_upstream_messages_land_on_the_field_they_name() -> None:
     message = "INVALID_EMAIL_ADDRESS: Email: invalid email address: x"
     assert fields_named_in(message, ["Email", "HasOptedOutOfEmail", "Title"]) == ["Email"]
+
+
+def posted(**fields: str) -> RecordForm:
+    specs = field_specs(collection_id="salesforce:contact", data=DATA, sample_kinds={})
+    state = FormState("s", "salesforce:contact", "0031", 7, DATA)
+    return RecordForm({"state": state.sign(), **fields}, form_state=state, specs=specs)
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_json_nested_deeper_than_the_bound_is_refused_with_a_message() -> None:
+    deep = posted(**{"data.MailingAddress": nested(MAX_JSON_DEPTH + 1)})
+    assert not deep.is_valid()
+    assert f"at most {MAX_JSON_DEPTH}" in str(deep.errors["data.MailingAddress"])
+    assert posted(**{"data.MailingAddress": nested(MAX_JSON_DEPTH)}).is_valid()
+    # Brackets inside strings are text, not nesting.
+    assert posted(**{"data.MailingAddress": json.dumps(["[" * 500])}).is_valid()
+    with pytest.raises(ValueError, match=f"at most {MAX_JSON_DEPTH}"):
+        parse_new_value("json", nested(100_000))
+
+
+def test_a_changed_value_longer_than_the_bound_is_refused() -> None:
+    long = posted(**{"data.FirstName": "x" * (MAX_VALUE_CHARS + 1)})
+    assert not long.is_valid()
+    assert f"longer than {MAX_VALUE_CHARS:,} characters" in str(long.errors["data.FirstName"])
+    new = posted(new_field_name="Notes", new_field_value="x" * (MAX_VALUE_CHARS + 1))
+    assert not new.is_valid() and "new_field_value" in new.errors
+    assert posted(**{"data.FirstName": "x" * (MAX_VALUE_CHARS - 2)}).is_valid()

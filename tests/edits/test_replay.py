@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 
-from sequin_admin.edits.replay import mutation_retry, mutation_revert
+from sequin_admin.edits.replay import (
+    mutation_retry,
+    mutation_revert,
+    replay_confirm,
+    replay_plan,
+)
 from sequin_admin.mutations.models import Mutation, Outcome, Source
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.faults import Fault
@@ -122,3 +127,36 @@ def test_a_failed_attempt_cannot_be_reverted(
     record = indexed("salesforce:contact")
     failed = send(record, user, {"Email": "broken"})
     assert mutation_revert(mutation=failed, user=user).status == "refused"
+
+
+def test_a_plan_sends_nothing_and_its_confirmation_sends_it_once(
+    indexed: Indexed, user: User, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    sandbox.faults.set(Fault(kind="rate_limit_429", count=1, retry_after=30))
+    failed = send(record, user, {"Title": "Planned"})
+
+    plan = replay_plan(mutation=failed, action="retry")
+
+    assert plan.status == "ready" and plan.token and plan.request is not None
+    assert plan.request.body()["records"] == failed.request_body["records"]
+    assert [(d.field, d.before, d.after) for d in plan.diff] == [
+        ("Title", record.data["Title"], "Planned")
+    ]
+    assert Mutation.objects.count() == 1
+    sent = replay_confirm(mutation=failed, action="retry", user=user, token=plan.token)
+    again = replay_confirm(mutation=failed, action="retry", user=user, token=plan.token)
+    assert sent.status == "sent" and again.status == "duplicate"
+    assert sent.mutation is not None and again.mutation == sent.mutation
+    assert Mutation.objects.count() == 2
+
+
+def test_a_landed_revert_refuses_the_next_one(indexed: Indexed, user: User) -> None:
+    record = indexed("salesforce:contact")
+    applied = send(record, user, {"Title": "Reverted once"})
+    revert = mutation_revert(mutation=applied, user=user).mutation
+    assert revert is not None and revert.applied
+    applied.refresh_from_db()
+    assert not applied.revertible
+    plan = replay_plan(mutation=applied, action="revert")
+    assert (plan.status, plan.message) == ("refused", f"Already reverted by mutation #{revert.pk}.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.conf import LazySettings
 from django.db import connection
@@ -10,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from sequin_admin.mutations.models import Mutation, Outcome, Reconciliation
 from sequin_admin.records.index import index_get
-from sequin_admin.records.models import IndexedRecord
+from sequin_admin.records.models import IndexedCollection, IndexedRecord
 from sequin_admin.sandbox.demo_data import CONSUMER_IDS
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
@@ -639,3 +641,52 @@ def test_a_403_reads_as_a_token_without_permission_and_keeps_the_edits(
     assert 'value="Not allowed"' in html
     mutation = Mutation.objects.get()
     assert (mutation.outcome, mutation.response_status) == (Outcome.FAILED, 403)
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"MailingAddress": "[" * 100_000 + "]" * 100_000}, "nested 100000 levels deep"),
+        ({"Title": "x" * 200_000}, "longer than 131,072 characters"),
+    ],
+)
+def test_a_value_past_the_input_limits_is_refused_on_the_page_and_nothing_is_sent(
+    signed_in: Client, indexed: Indexed, fields: dict, message: str
+) -> None:
+    page = open_record(signed_in, indexed("salesforce:contact"))
+    for url in (page.url, f"{page.url}preview/"):
+        response = signed_in.post(
+            url,
+            page.form_data(fields),
+            headers={"HX-Request": "true", "HX-Target": "record-editor"},
+        )
+        assert response.status_code == 200
+    assert message in post(signed_in, page.url, page.form_data(fields))
+    assert Mutation.objects.count() == 0
+
+
+def test_a_record_in_a_never_listed_collection_reads_sequin_for_a_bounded_time(
+    signed_in: Client, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its collection is listed a slice at a time, not whole in one request."""
+    first = sandbox.store.list_records(collection_id="salesforce:contact", limit=1)[0]
+    pages = -(-sandbox.store.count_records("salesforce:contact") // 500)
+    sandbox.faults.set(Fault(kind="latency", latency_ms=1500, match="/v1/records", count=0))
+    caplog.set_level(logging.INFO, logger="sequin_admin.sandbox")
+    url = f"/syncs/{first['sync_id']}/salesforce:contact/{first['upstream_id']}/"
+
+    response = signed_in.get(url)
+
+    assert response.status_code == 200
+    listed = [r for r in caplog.records if '"GET /v1/records' in r.getMessage()]
+    assert 1 <= len(listed) < pages
+
+
+def test_a_record_in_a_collection_the_sync_lacks_is_a_404_and_writes_nothing(
+    signed_in: Client, sandbox: SandboxServer
+) -> None:
+    record = sandbox.store.any_record("salesforce:contact")
+    for _ in range(2):
+        response = signed_in.get(
+            f"/syncs/{record['sync_id']}/salesforce:nothing/{record['upstream_id']}/"
+        )
+        assert response.status_code == 404
+    assert not IndexedCollection.objects.exists() and not IndexedRecord.objects.exists()

@@ -18,7 +18,7 @@ from sequin_admin.mutations.selectors import PAGE_SIZE
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
 from sequin_admin.sequin import MutationRequest
-from tests.helpers import Indexed, send
+from tests.helpers import Indexed, replay_confirmed, send
 
 
 def journal(
@@ -158,7 +158,7 @@ def test_detail_shows_request_response_and_field_diff(
     row = html.split('data-field="Title"', 1)[1].split("</tr>", 1)[0]
     assert record.data["Title"] in row and row.count("Diffed") == 2
     assert f'/{record.upstream_id}/"' in html  # a link to the record
-    assert "Revert" in html and ">Retry<" not in html
+    assert "Revert…" in html and "Retry…" not in html
 
 
 def test_retry_and_revert_through_the_views(
@@ -167,11 +167,11 @@ def test_retry_and_revert_through_the_views(
     record = indexed("salesforce:contact")
     sandbox.faults.set(Fault(kind="error_500"))
     failed = send(record, user, {"Title": "Via view"})
-    response = signed_in.post(f"/mutations/{failed.pk}/retry/")
+    response = replay_confirmed(signed_in, f"/mutations/{failed.pk}/retry/")
     retry = Mutation.objects.get(retry_of=failed)
     assert response["Location"] == f"/mutations/{retry.pk}/"
     assert retry.outcome == Outcome.SUCCEEDED
-    response = signed_in.post(f"/mutations/{retry.pk}/revert/")
+    response = replay_confirmed(signed_in, f"/mutations/{retry.pk}/revert/")
     revert = Mutation.objects.get(revert_of=retry)
     assert revert.outcome == Outcome.SUCCEEDED
     page = signed_in.get(f"/mutations/{retry.pk}/").content.decode()
@@ -187,11 +187,13 @@ def test_retry_conflict_renders_choices(
     sandbox.store.write_as_upstream(
         record.sync_id, record.collection_id, record.upstream_id, {"Title": "Moved on"}
     )
-    html = signed_in.post(f"/mutations/{unknown.pk}/retry/").content.decode()
+    html = signed_in.get(f"/mutations/{unknown.pk}/retry/").content.decode()
     assert 'data-conflict="Title"' in html and "Moved on" in html
-    signed_in.post(
+    assert Mutation.objects.count() == 1
+    replay_confirmed(
+        signed_in,
         f"/mutations/{unknown.pk}/retry/",
-        {"action": "resolve", f"resolve.{record.upstream_id}.Title": "mine"},
+        {f"resolve.{record.upstream_id}.Title": "mine"},
     )
     assert Mutation.objects.get(retry_of=unknown).request_body["records"][0]["data"] == {
         "Title": "Retry me"

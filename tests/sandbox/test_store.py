@@ -268,3 +268,21 @@ def test_serve_logs_requests_without_the_token_and_stops_on_sigterm(tmp_path: Pa
     assert '"GET /v1/records?limit=1" 401' in err
     assert secret not in err + out
     assert "Authorization" not in err
+
+
+def test_a_sync_renamed_in_the_console_lists_under_its_new_name_until_reset(
+    sandbox: SandboxServer,
+) -> None:
+    original = sandbox.store.get_sync(HUBSPOT_SYNC_ID)
+    assert original is not None
+    sandbox.store.rename_sync(HUBSPOT_SYNC_ID, "<b>Renamed</b>")
+    answer = requests.get(
+        f"{sandbox.url}/v1/syncs/{HUBSPOT_SYNC_ID}",
+        headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
+        timeout=TIMEOUT,
+    )
+    assert answer.json()["name"] == "<b>Renamed</b>"
+    with pytest.raises(KeyError):
+        sandbox.store.rename_sync("no-such-sync", "x")
+    sandbox.store.reset()
+    assert sandbox.store.get_sync(HUBSPOT_SYNC_ID) == original

@@ -11,6 +11,7 @@ import pytest
 
 from sequin_admin.sandbox.demo_data import (
     CONSUMER_IDS,
+    DEFAULT_TOKEN,
     SALESFORCE_SYNC_ID,
     SEARCH_INDEXER_CONSUMER_ID,
 )
@@ -23,7 +24,7 @@ from sequin_admin.sequin import (
     SequinInvalidRequest,
     SequinUnexpectedAnswer,
 )
-from tests.sequin.peers import Canned, StubServer, client_for
+from tests.sequin.peers import Canned, Received, StubServer, client_for
 
 Stub = Callable[[Canned], StubServer]
 CONTACTS = "salesforce:contact"
@@ -173,3 +174,17 @@ def test_a_netrc_entry_does_not_replace_the_token(
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
     assert len(client_for(sandbox.url).list_syncs()) == 3
+
+
+def test_a_token_echoed_back_in_an_answer_is_masked_before_anything_reads_it(
+    stub: Stub,
+) -> None:
+    def echo(request: Received) -> Canned:
+        body = f'{{"error": "refused {request.headers["Authorization"]}"}}'
+        return Canned(403, body.encode())
+
+    client = client_for(stub(echo).url)
+    with pytest.raises(SequinError) as refused:
+        client.run_mutation(retitle("0031", "x"))
+    assert DEFAULT_TOKEN not in refused.value.body_text + refused.value.message
+    assert "refused Bearer ********" in refused.value.body_text
