@@ -8,10 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from sequin_admin.access.decorators import role_required
+from sequin_admin.access.models import Role
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
 from sequin_admin.mutations.models import Mutation
-from sequin_admin.mutations.selectors import record_timeline
+from sequin_admin.mutations.selectors import record_timeline, replay_scope
 from sequin_admin.mutations.views import detail_context
 from sequin_admin.records.index import index_get
 
@@ -28,6 +30,7 @@ PREVIEW = Fragment(RECORD_PAGE, "preview-box")
 
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
+@role_required(Role.VIEWER, post=Role.EDITOR)
 @sequin_error_page
 def record_detail(
     request: HtmxHttpRequest, sync_id: str, collection_id: str, upstream_id: str
@@ -52,6 +55,7 @@ def record_detail(
 
 
 @require_POST
+@role_required(Role.EDITOR)
 def record_preview(
     request: HtmxHttpRequest, sync_id: str, collection_id: str, upstream_id: str
 ) -> HttpResponse:
@@ -64,6 +68,7 @@ def record_preview(
 
 
 @require_POST
+@role_required(Role.EDITOR, scope=replay_scope)
 @sequin_error_page
 def mutation_retry(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
     mutation = get_object_or_404(Mutation, pk=mutation_id)
@@ -79,6 +84,7 @@ def mutation_retry(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
 
 
 @require_POST
+@role_required(Role.EDITOR, scope=replay_scope)
 @sequin_error_page
 def mutation_revert(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
     mutation = get_object_or_404(Mutation, pk=mutation_id)

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from sequin_admin.access.decorators import role_required
+from sequin_admin.access.models import Role
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
 
@@ -24,6 +26,7 @@ from .selectors import (
     chart_days,
     mutation_filter,
     mutation_page,
+    mutation_scope,
     usernames,
 )
 
@@ -36,13 +39,14 @@ OUTCOME_ALERT = "mutations/outcome_alert.html"
 @vary_on_headers("HX-Request")
 def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
     form = MutationFilterForm(request.GET)
-    rows = mutation_filter(form.filters())
+    # Only attempts on collections the person may see: the grants are one SQL filter.
+    rows = mutation_filter(form.filters(), user=request.user)
     days = chart_days()
     context = {
         "form": form,
         "page": mutation_page(rows, after=_page_key(request.GET.get("after", ""))),
         "chart": chart_of(attempts_per_day(rows, days=days), days=days),
-        "users": usernames(),
+        "users": usernames(user=request.user),
     }
     template = HISTORY_RESULTS.template if HISTORY_RESULTS.wanted_by(request) else LIST_PAGE
     return render(request, template, context)
@@ -56,7 +60,7 @@ def _page_key(text: str) -> int | None:
 @require_GET
 def mutation_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
     form = MutationFilterForm(request.GET)
-    rows = mutation_filter(form.filters())
+    rows = mutation_filter(form.filters(), user=request.user)
     kind = "json" if request.GET.get("format") == "json" else "csv"
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     if kind == "json":
@@ -68,6 +72,7 @@ def mutation_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
+@role_required(Role.VIEWER, scope=mutation_scope)
 def mutation_detail(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
     mutation = get_object_or_404(
         Mutation.objects.select_related("retry_of", "revert_of").prefetch_related(
@@ -93,6 +98,7 @@ def detail_context(mutation: Mutation, **extra: object) -> dict[str, object]:
 
 
 @require_POST
+@role_required(Role.EDITOR, scope=mutation_scope)
 @sequin_error_page
 def mutation_reconcile(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
     mutation = reconcile(mutation=get_object_or_404(Mutation, pk=mutation_id))
