@@ -33,17 +33,16 @@ REFRESH_STEP_SECONDS = 1.5
 @require_GET
 @sequin_error_page
 def sync_list(request: HtmxHttpRequest) -> HttpResponse:
-    # Only the syncs, and their collections, the person holds a grant on.
+    # Only the syncs, and their collections, the person holds a grant on; a sync whose
+    # collections are all out of reach is left out too.
     listed = syncs_listed()
-    syncs = [
-        (
-            sync,
-            collections_visible(
-                user=request.user, sync_id=sync.id, collection_ids=sync.collection_ids
-            ),
+    syncs = []
+    for sync in syncs_visible(user=request.user, syncs=listed):
+        ids = collections_visible(
+            user=request.user, sync_id=sync.id, collection_ids=sync.collection_ids
         )
-        for sync in syncs_visible(user=request.user, syncs=listed)
-    ]
+        if ids or not sync.collection_ids:
+            syncs.append((sync, ids))
     return render(
         request, "records/sync_list.html", {"syncs": syncs, "hidden": bool(listed) and not syncs}
     )
