@@ -52,8 +52,9 @@ class Command(BaseCommand):
                     f"{sync.name} {cid}: {state.refresh_fetched} fetched, "
                     f"{state.record_count} records, {state.deleted_count} deleted"
                 )
-        if collection_id and not done:
+        if user is not None and not done:
             raise CommandError(
-                f"No sync has the collection {collection_id!r}"
-                + (" that this user may see." if user is not None else ".")
+                f"{user.get_username()} may see no collection here (no viewer role on it)."
             )
+        if collection_id and not done:
+            raise CommandError(f"No sync has the collection {collection_id!r}.")
