@@ -10,6 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from sequin_admin.access.decorators import role_required
 from sequin_admin.access.models import Role
+from sequin_admin.access.services import access_allows
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
 from sequin_admin.mutations.models import Mutation
@@ -49,6 +50,10 @@ def record_detail(
         "preview": editor.preview,
         "timeline": record_timeline(
             sync_id=sync_id, collection_id=collection_id, upstream_id=upstream_id
+        ),
+        # A viewer reads the form but gets no buttons; its post would be refused anyway.
+        "can_edit": access_allows(
+            user=request.user, role=Role.EDITOR, sync_id=sync_id, collection_id=collection_id
         ),
     }
     return render(request, EDITOR.template if request.htmx else RECORD_PAGE, context)
@@ -95,7 +100,7 @@ def _after_replay(
     request: HtmxHttpRequest, original: Mutation, result: Replay, action: str
 ) -> HttpResponse:
     if result.status == "conflict":
-        context = detail_context(original, conflicts=result.conflicts)
+        context = detail_context(original, user=request.user, conflicts=result.conflicts)
         return render(request, "edits/retry_conflicts.html", context)
     if result.status == "sent" and result.mutation is not None:
         messages.info(request, f"{action} sent as mutation #{result.mutation.pk}. {result.message}")

@@ -69,12 +69,17 @@ def replay_scope(kwargs: Mapping[str, Any]) -> Scope | None:
     if found is None:
         return None
     sync_id, collection_id, kind, record_count = found
-    single = kind == Kind.UPDATE and record_count <= 1
     return Scope(
         sync_id=sync_id,
         collection_id=collection_id,
-        minimum_role=Role.EDITOR if single else Role.BULK_EDITOR,
+        minimum_role=replay_role(kind=kind, record_count=record_count),
     )
+
+
+def replay_role(*, kind: str, record_count: int) -> Role:
+    """The role Retry and Revert need: an editor's for one record by update, else a bulk
+    editor's (a create, a delete, or many records), as sending it afresh would."""
+    return Role.EDITOR if kind == Kind.UPDATE and record_count <= 1 else Role.BULK_EDITOR
 
 
 def mutation_filter(filters: Mapping[str, Any], *, user: Person | None) -> QuerySet[Mutation]:

@@ -13,6 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from sequin_admin.access.decorators import role_required
 from sequin_admin.access.models import Role
+from sequin_admin.access.services import Person, role_of
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
 
@@ -27,6 +28,7 @@ from .selectors import (
     mutation_filter,
     mutation_page,
     mutation_scope,
+    replay_role,
     usernames,
 )
 
@@ -80,11 +82,15 @@ def mutation_detail(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
         ),
         pk=mutation_id,
     )
-    return render(request, "mutations/mutation_detail.html", detail_context(mutation))
+    context = detail_context(mutation, user=request.user)
+    return render(request, "mutations/mutation_detail.html", context)
 
 
-def detail_context(mutation: Mutation, **extra: object) -> dict[str, object]:
-    """What the attempt's page shows; the retry view adds the conflicts it met."""
+def detail_context(mutation: Mutation, *, user: Person, **extra: object) -> dict[str, object]:
+    """What the attempt's page shows, with only the buttons the person may use; the retry view
+    adds the conflicts it met. Expects the attempt's records prefetched."""
+    held = role_of(user=user, sync_id=mutation.sync_id, collection_id=mutation.collection_id) or 0
+    needed = replay_role(kind=mutation.kind, record_count=len(mutation.records.all()))
     try:
         response_json = json.dumps(json.loads(mutation.response_body), indent=2)
     except ValueError:
@@ -93,6 +99,8 @@ def detail_context(mutation: Mutation, **extra: object) -> dict[str, object]:
         "mutation": mutation,
         "request_json": json.dumps(mutation.request_body, indent=2, ensure_ascii=False),
         "response_json": response_json,
+        "can_edit": held >= Role.EDITOR,
+        "can_replay": held >= needed,
         **extra,
     }
 
@@ -103,6 +111,7 @@ def detail_context(mutation: Mutation, **extra: object) -> dict[str, object]:
 def mutation_reconcile(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
     mutation = reconcile(mutation=get_object_or_404(Mutation, pk=mutation_id))
     if request.htmx:
-        return render(request, OUTCOME_ALERT, {"mutation": mutation})
+        # Only editors get here (@role_required), so the alert keeps its Check again.
+        return render(request, OUTCOME_ALERT, {"mutation": mutation, "can_edit": True})
     messages.info(request, f"Checked: {mutation.get_reconciliation_display()}.")
     return redirect(mutation)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from sequin_admin.access.models import Grant, Role
 from sequin_admin.mutations.models import Mutation, Outcome, Reconciliation
 from sequin_admin.records.index import index_get
 from sequin_admin.records.models import IndexedRecord
@@ -409,3 +411,19 @@ def test_the_live_preview_reads_the_record_and_no_sample_of_its_collection(
     assert b"Previewed" in response.content
     record_reads = [q["sql"] for q in queries if '"records_indexedrecord"' in q["sql"]]
     assert len(record_reads) == 1, record_reads
+
+
+def test_a_viewer_reads_the_record_page_without_its_buttons(
+    client: Client, indexed: Indexed, db: None
+) -> None:
+    record = indexed("salesforce:contact")
+    viewer = User.objects.create_user("viewer")
+    Grant.objects.create(user=viewer, role=Role.VIEWER, collection_pattern="salesforce:*")
+    client.force_login(viewer)
+    html = open_record(client, record).html
+    assert 'id="read-only-notice"' in html and "<fieldset disabled>" in html
+    assert "Send to Sequin" not in html and 'id="preview-box"' not in html
+    assert record.data["LastName"] in html
+    Grant.objects.filter(user=viewer).update(role=Role.EDITOR)
+    html = open_record(client, record).html
+    assert 'id="read-only-notice"' not in html and "Send to Sequin" in html

@@ -311,3 +311,21 @@ def test_the_grants_filter_in_sql_whatever_they_match(client: Client, watcher: U
     for n in range(5):
         Grant.objects.create(user=watcher, role=Role.VIEWER, sync_pattern=f"other-{n}")
     assert history_queries(client) == few, few
+
+
+def test_the_detail_offers_only_the_buttons_the_person_may_use(
+    client: Client, indexed: Indexed, user: User, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    applied = send(record, user, {"Title": "Revertible"})
+    unknown = send(record, user, {"Title": "Unknown"})
+    Mutation.objects.filter(pk=unknown.pk).update(outcome=Outcome.UNKNOWN)
+    for role, shown in ((Role.VIEWER, False), (Role.EDITOR, True)):
+        person = User.objects.create_user(role.label.replace(" ", "-"))
+        Grant.objects.create(user=person, role=role)
+        client.force_login(person)
+        html = client.get(f"/mutations/{applied.pk}/").content.decode()
+        assert (">Revert<" in html) is shown
+        html = client.get(f"/mutations/{unknown.pk}/").content.decode()
+        assert (">Retry<" in html) is shown
+        assert (">Check again<" in html) is shown
