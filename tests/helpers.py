@@ -107,10 +107,11 @@ def post(client: Client, url: str, data: dict[str, Any], *, htmx: bool = True) -
 # The record page in a real browser
 
 
-def sign_in(page: Page, username: str = "ada", role: Role = Role.ADMIN) -> User:
-    """Sign in as a new user holding `role` on every sync."""
+def sign_in(page: Page, username: str = "ada", role: Role | None = Role.ADMIN) -> User:
+    """Sign in as a new user holding `role` on every sync (no grant at all for None)."""
     user = User.objects.create_user(username, password=BROWSER_PASSWORD)
-    Grant.objects.create(user=user, role=role)
+    if role is not None:
+        Grant.objects.create(user=user, role=role)
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(BROWSER_PASSWORD)
