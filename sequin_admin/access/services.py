@@ -8,7 +8,7 @@ filter (`scope_q`) for lists such as the history, so no row is checked one by on
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, Group
@@ -19,7 +19,13 @@ from .models import Grant, Role, pattern_q
 Person = AbstractBaseUser | AnonymousUser
 _CACHE = "_access_grants"
 
-S = TypeVar("S")
+
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+S = TypeVar("S", bound=HasId)
 
 
 def is_superuser(user: Person) -> bool:
@@ -62,11 +68,9 @@ def access_allows(
     return held is not None and held >= role
 
 
-def syncs_visible(*, user: Person, syncs: Iterable[S], id_of: str = "id") -> list[S]:
-    """The syncs of which the user may see something (their `id_of` attribute is the id)."""
-    return [
-        s for s in syncs if access_allows(user=user, role=Role.VIEWER, sync_id=getattr(s, id_of))
-    ]
+def syncs_visible(*, user: Person, syncs: Iterable[S]) -> list[S]:
+    """The syncs on which the user holds a role (on some of their collections)."""
+    return [s for s in syncs if access_allows(user=user, role=Role.VIEWER, sync_id=s.id)]
 
 
 def collections_visible(*, user: Person, sync_id: str, collection_ids: Iterable[str]) -> list[str]:
