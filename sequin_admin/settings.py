@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "sequin_admin.accounts",
     "sequin_admin.sequin.apps.SequinConfig",
+    "sequin_admin.access",
     "sequin_admin.records",
     "sequin_admin.mutations",
     "sequin_admin.edits",

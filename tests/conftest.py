@@ -9,6 +9,7 @@ from django.conf import LazySettings, settings
 from django.contrib.auth.models import User
 from django.test import Client
 
+from sequin_admin.access.models import Grant, Role
 from sequin_admin.records.models import IndexedCollection, IndexedRecord
 from sequin_admin.records.refresh import collection_refresh
 from sequin_admin.sandbox.demo_data import (
@@ -61,7 +62,10 @@ SYNC_OF = {
 
 @pytest.fixture
 def user(db: None) -> User:
-    return User.objects.create_user("ada", password="pw-for-tests-only")
+    """A user who may do everything on every sync (tests/access tests the narrower roles)."""
+    ada = User.objects.create_user("ada", password="pw-for-tests-only")
+    Grant.objects.create(user=ada, role=Role.ADMIN)
+    return ada
 
 
 @pytest.fixture

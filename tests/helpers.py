@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Locator, Page, expect
 
+from sequin_admin.access.models import Grant, Role
 from sequin_admin.edits.forms import data_name
 from sequin_admin.mutations.journal import Seen
 from sequin_admin.mutations.models import Mutation, Source
@@ -128,8 +129,11 @@ def post(client: Client, url: str, data: dict[str, Any], *, htmx: bool = True) -
 # The record page in a real browser
 
 
-def sign_in(page: Page, username: str = "ada") -> User:
+def sign_in(page: Page, username: str = "ada", role: Role | None = Role.ADMIN) -> User:
+    """Sign in as a new user holding `role` on every sync (no grant at all for None)."""
     user = User.objects.create_user(username, password=BROWSER_PASSWORD)
+    if role is not None:
+        Grant.objects.create(user=user, role=role)
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(BROWSER_PASSWORD)

@@ -57,4 +57,7 @@ def test_ensure_demo_user_prints_where_the_admin_is_served(
 ) -> None:
     call_command("ensure_demo_user", "--url", "http://127.0.0.1:8123/")
     assert "Sign in at http://127.0.0.1:8123/ as demo / demo-sandbox" in capsys.readouterr().out
-    assert User.objects.get(username=DEMO_USERNAME).check_password(DEMO_PASSWORD)
+    demo = User.objects.get(username=DEMO_USERNAME)
+    assert demo.check_password(DEMO_PASSWORD)
+    # It may do everything in the sandbox, grants included, without a grant of its own.
+    assert demo.is_superuser and demo.is_staff

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from sequin_admin.access.models import Grant, Role
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
@@ -30,7 +31,8 @@ def test_every_page_needs_sign_in(client: Client, path: str) -> None:
 def test_login_page_is_open_and_signing_in_shows_the_syncs(
     client: Client, sandbox: SandboxServer
 ) -> None:
-    User.objects.create_user("ada", password="pw-for-tests-only")
+    ada = User.objects.create_user("ada", password="pw-for-tests-only")
+    Grant.objects.create(user=ada, role=Role.VIEWER)
     assert client.get(reverse("login")).status_code == 200
     response = client.post(
         reverse("login"), {"username": "ada", "password": "pw-for-tests-only"}, follow=True

@@ -10,10 +10,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from sequin_admin.access.decorators import role_required
+from sequin_admin.access.models import Role
+from sequin_admin.access.services import access_allows
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
 from sequin_admin.mutations.models import Mutation
-from sequin_admin.mutations.selectors import record_timeline
+from sequin_admin.mutations.selectors import record_timeline, replay_scope
 from sequin_admin.mutations.views import detail_context
 from sequin_admin.records.index import index_get
 
@@ -31,6 +34,7 @@ CONFIRM_ACTION = "confirm"
 
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
+@role_required(Role.VIEWER, post=Role.EDITOR)
 @sequin_error_page
 def record_detail(
     request: HtmxHttpRequest, sync_id: str, collection_id: str, upstream_id: str
@@ -50,11 +54,16 @@ def record_detail(
         "timeline": record_timeline(
             sync_id=sync_id, collection_id=collection_id, upstream_id=upstream_id
         ),
+        # A viewer reads the form but gets no buttons; its post would be refused anyway.
+        "can_edit": access_allows(
+            user=request.user, role=Role.EDITOR, sync_id=sync_id, collection_id=collection_id
+        ),
     }
     return render(request, EDITOR.template if request.htmx else RECORD_PAGE, context)
 
 
 @require_POST
+@role_required(Role.EDITOR)
 def record_preview(
     request: HtmxHttpRequest, sync_id: str, collection_id: str, upstream_id: str
 ) -> HttpResponse:
@@ -68,6 +77,7 @@ def record_preview(
 
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
+@role_required(Role.EDITOR, scope=replay_scope)
 @sequin_error_page
 def mutation_retry(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
     """GET (or POST after choosing per conflicting field) shows what a retry would send;
@@ -77,6 +87,7 @@ def mutation_retry(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
+@role_required(Role.EDITOR, scope=replay_scope)
 @sequin_error_page
 def mutation_revert(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
     """GET shows what a revert would send; only the POST that confirms it sends."""
@@ -121,7 +132,7 @@ def _after_replay(
     if result.status == "conflict":
         if request.htmx:  # the choices need the whole page
             return HttpResponseClientRedirect(request.get_full_path())
-        context = detail_context(original, conflicts=result.conflicts)
+        context = detail_context(original, user=request.user, conflicts=result.conflicts)
         return render(request, "edits/retry_conflicts.html", context)
     if result.status == "sent" and result.mutation is not None:
         messages.info(request, f"{label} sent as mutation #{result.mutation.pk}. {result.message}")

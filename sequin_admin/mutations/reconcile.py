@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from sequin_admin.access.models import Role
+from sequin_admin.access.services import Person, scope_q
 from sequin_admin.records.index import index_get
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.records.refresh import collection_refresh
@@ -52,10 +54,17 @@ def mutation_reconcile(*, mutation: Mutation) -> Mutation:
 
 
 def unsettled_reconcile(
-    *, sync_id: str | None = None, collection_id: str | None = None
+    *, sync_id: str | None = None, collection_id: str | None = None, user: Person | None
 ) -> list[Mutation]:
-    """Re-read each collection that has unsettled attempts, once; returns those settled."""
-    pending = list(unsettled(sync_id=sync_id, collection_id=collection_id))
+    """Re-read each collection that has unsettled attempts, once; returns those settled.
+
+    Only attempts on collections `user` holds the editor role on ("Check again" on the page
+    needs it too); every one for None, the system.
+    """
+    rows = unsettled(sync_id=sync_id, collection_id=collection_id)
+    if user is not None:
+        rows = rows.filter(scope_q(user=user, role=Role.EDITOR))
+    pending = list(rows)
     for key in dict.fromkeys((m.sync_id, m.collection_id) for m in pending):
         collection_refresh(sync_id=key[0], collection_id=key[1])
     return list(Mutation.objects.filter(pk__in=[m.pk for m in pending]).order_by("id"))

@@ -11,7 +11,11 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import Mutation, MutationRecord, Outcome, unanswered_before
+from sequin_admin.access.decorators import Scope
+from sequin_admin.access.models import Role
+from sequin_admin.access.services import Person, scope_q
+
+from .models import Kind, Mutation, MutationRecord, Outcome, unanswered_before
 
 TIMELINE_LENGTH = 20
 PAGE_SIZE = 50
@@ -53,8 +57,52 @@ def mutation_of_record(
     )
 
 
-def mutation_filter(filters: Mapping[str, Any]) -> QuerySet[Mutation]:
-    rows = Mutation.objects.all()
+def mutations_visible(*, user: Person | None) -> QuerySet[Mutation]:
+    """The attempts on collections the user may see, by one SQL filter built from their
+    grants; every attempt for None, the system (a command run with `--as-system`)."""
+    if user is None:
+        return Mutation.objects.all()
+    return Mutation.objects.filter(scope_q(user=user, role=Role.VIEWER))
+
+
+def mutation_scope(kwargs: Mapping[str, Any]) -> Scope | None:
+    """For `@role_required` on `/mutations/<mutation_id>/...`: the attempt's collection."""
+    found = (
+        Mutation.objects.filter(pk=kwargs["mutation_id"])
+        .values_list("sync_id", "collection_id")
+        .first()
+    )
+    return None if found is None else Scope(sync_id=found[0], collection_id=found[1])
+
+
+def replay_scope(kwargs: Mapping[str, Any]) -> Scope | None:
+    """For Retry and Revert: an editor may replay a change of one record by update; a create,
+    a delete or a change of many records needs a bulk editor, as sending it afresh would."""
+    found = (
+        Mutation.objects.filter(pk=kwargs["mutation_id"])
+        .annotate(record_count=Count("records"))
+        .values_list("sync_id", "collection_id", "kind", "record_count")
+        .first()
+    )
+    if found is None:
+        return None
+    sync_id, collection_id, kind, record_count = found
+    return Scope(
+        sync_id=sync_id,
+        collection_id=collection_id,
+        minimum_role=replay_role(kind=kind, record_count=record_count),
+    )
+
+
+def replay_role(*, kind: str, record_count: int) -> Role:
+    """The role Retry and Revert need: an editor's for one record by update, else a bulk
+    editor's (a create, a delete, or many records), as sending it afresh would."""
+    return Role.EDITOR if kind == Kind.UPDATE and record_count <= 1 else Role.BULK_EDITOR
+
+
+def mutation_filter(filters: Mapping[str, Any], *, user: Person | None) -> QuerySet[Mutation]:
+    """The history's rows for `filters`, among those `user` may see (`mutations_visible`)."""
+    rows = mutations_visible(user=user)
     if user := filters.get("user"):
         rows = rows.filter(username=user)
     if outcome := filters.get("outcome"):
@@ -122,6 +170,6 @@ def attempts_per_day(rows: QuerySet[Mutation], *, days: list[date]) -> dict[date
     return per_day
 
 
-def usernames() -> QuerySet[Mutation, str]:
-    """Everyone who has made an attempt, for the user filter's suggestions."""
-    return Mutation.objects.order_by().values_list("username", flat=True).distinct()
+def usernames(*, user: Person | None) -> QuerySet[Mutation, str]:
+    """Everyone who has made an attempt the user may see, for the user filter's suggestions."""
+    return mutations_visible(user=user).order_by().values_list("username", flat=True).distinct()

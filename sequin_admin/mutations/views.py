@@ -11,6 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from sequin_admin.access.decorators import role_required
+from sequin_admin.access.models import Role
+from sequin_admin.access.services import Person, role_of
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
 
@@ -24,6 +27,8 @@ from .selectors import (
     chart_days,
     mutation_filter,
     mutation_page,
+    mutation_scope,
+    replay_role,
     usernames,
 )
 
@@ -36,13 +41,14 @@ OUTCOME_ALERT = "mutations/outcome_alert.html"
 @vary_on_headers("HX-Request")
 def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
     form = MutationFilterForm(request.GET)
-    rows = mutation_filter(form.filters())
+    # Only attempts on collections the person may see: the grants are one SQL filter.
+    rows = mutation_filter(form.filters(), user=request.user)
     days = chart_days()
     context = {
         "form": form,
         "page": mutation_page(rows, after=_page_key(request.GET.get("after", ""))),
         "chart": chart_of(attempts_per_day(rows, days=days), days=days),
-        "users": usernames(),
+        "users": usernames(user=request.user),
     }
     template = HISTORY_RESULTS.template if HISTORY_RESULTS.wanted_by(request) else LIST_PAGE
     return render(request, template, context)
@@ -56,7 +62,7 @@ def _page_key(text: str) -> int | None:
 @require_GET
 def mutation_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
     form = MutationFilterForm(request.GET)
-    rows = mutation_filter(form.filters())
+    rows = mutation_filter(form.filters(), user=request.user)
     kind = "json" if request.GET.get("format") == "json" else "csv"
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     if kind == "json":
@@ -68,6 +74,7 @@ def mutation_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
+@role_required(Role.VIEWER, scope=mutation_scope)
 def mutation_detail(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
     mutation = get_object_or_404(
         Mutation.objects.select_related("retry_of", "revert_of").prefetch_related(
@@ -75,11 +82,15 @@ def mutation_detail(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
         ),
         pk=mutation_id,
     )
-    return render(request, "mutations/mutation_detail.html", detail_context(mutation))
+    context = detail_context(mutation, user=request.user)
+    return render(request, "mutations/mutation_detail.html", context)
 
 
-def detail_context(mutation: Mutation, **extra: object) -> dict[str, object]:
-    """What the attempt's page shows; the retry view adds the conflicts it met."""
+def detail_context(mutation: Mutation, *, user: Person, **extra: object) -> dict[str, object]:
+    """What the attempt's page shows, with only the buttons the person may use; the retry view
+    adds the conflicts it met. Expects the attempt's records prefetched."""
+    held = role_of(user=user, sync_id=mutation.sync_id, collection_id=mutation.collection_id) or 0
+    needed = replay_role(kind=mutation.kind, record_count=len(mutation.records.all()))
     try:
         response_json = json.dumps(json.loads(mutation.response_body), indent=2)
     except ValueError:
@@ -88,15 +99,19 @@ def detail_context(mutation: Mutation, **extra: object) -> dict[str, object]:
         "mutation": mutation,
         "request_json": json.dumps(mutation.request_body, indent=2, ensure_ascii=False),
         "response_json": response_json,
+        "can_edit": held >= Role.EDITOR,
+        "can_replay": held >= needed,
         **extra,
     }
 
 
 @require_POST
+@role_required(Role.EDITOR, scope=mutation_scope)
 @sequin_error_page
 def mutation_reconcile(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
     mutation = reconcile(mutation=get_object_or_404(Mutation, pk=mutation_id))
     if request.htmx:
-        return render(request, OUTCOME_ALERT, {"mutation": mutation})
+        # Only editors get here (@role_required), so the alert keeps its Check again.
+        return render(request, OUTCOME_ALERT, {"mutation": mutation, "can_edit": True})
     messages.info(request, f"Checked: {mutation.get_reconciliation_display()}.")
     return redirect(mutation)

@@ -8,6 +8,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
+from sequin_admin.access.decorators import role_required
+from sequin_admin.access.models import Role
+from sequin_admin.access.services import collections_visible, syncs_visible
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
 
@@ -30,19 +33,37 @@ REFRESH_STEP_SECONDS = 1.5
 @require_GET
 @sequin_error_page
 def sync_list(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "records/sync_list.html", {"syncs": syncs_listed()})
+    # Only the syncs, and their collections, the person holds a grant on; a sync whose
+    # collections are all out of reach is left out too.
+    listed = syncs_listed()
+    syncs = []
+    for sync in syncs_visible(user=request.user, syncs=listed):
+        ids = collections_visible(
+            user=request.user, sync_id=sync.id, collection_ids=sync.collection_ids
+        )
+        if ids or not sync.collection_ids:
+            syncs.append((sync, ids))
+    return render(
+        request, "records/sync_list.html", {"syncs": syncs, "hidden": bool(listed) and not syncs}
+    )
 
 
 @require_GET
+@role_required(Role.VIEWER)
 @sequin_error_page
 def sync_detail(request: HtmxHttpRequest, sync_id: str) -> HttpResponse:
     sync = sync_get(sync_id=sync_id)
-    context = {"sync": sync, "collections": collections_of(sync=sync)}
+    visible = set(
+        collections_visible(user=request.user, sync_id=sync_id, collection_ids=sync.collection_ids)
+    )
+    collections = [c for c in collections_of(sync=sync) if c.collection_id in visible]
+    context = {"sync": sync, "collections": collections}
     return render(request, "records/sync_detail.html", context)
 
 
 @require_GET
 @vary_on_headers("HX-Request")
+@role_required(Role.VIEWER)
 @sequin_error_page
 def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> HttpResponse:
     state = collection_state(sync_id=sync_id, collection_id=collection_id)
@@ -89,6 +110,7 @@ def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str
 
 
 @require_POST
+@role_required(Role.VIEWER)
 @sequin_error_page
 def collection_refresh(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> HttpResponse:
     # With htmx a slice per request, the page asking for the next; without, all at once.

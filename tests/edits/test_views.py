@@ -5,11 +5,16 @@ from __future__ import annotations
 import logging
 
 import pytest
+<<<<<<< HEAD
 from django.conf import LazySettings
+=======
+from django.contrib.auth.models import User
+>>>>>>> roles
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from sequin_admin.access.models import Grant, Role
 from sequin_admin.mutations.models import Mutation, Outcome, Reconciliation
 from sequin_admin.records.index import index_get
 from sequin_admin.records.models import IndexedCollection, IndexedRecord
@@ -416,6 +421,7 @@ def test_the_live_preview_reads_the_record_and_no_sample_of_its_collection(
     assert len(record_reads) == 1, record_reads
 
 
+<<<<<<< HEAD
 def check_again(
     client: Client, page: OpenRecord, answer: str, mutation: Mutation, edits: dict
 ) -> str:
@@ -690,3 +696,19 @@ def test_a_record_in_a_collection_the_sync_lacks_is_a_404_and_writes_nothing(
         )
         assert response.status_code == 404
     assert not IndexedCollection.objects.exists() and not IndexedRecord.objects.exists()
+=======
+def test_a_viewer_reads_the_record_page_without_its_buttons(
+    client: Client, indexed: Indexed, db: None
+) -> None:
+    record = indexed("salesforce:contact")
+    viewer = User.objects.create_user("viewer")
+    Grant.objects.create(user=viewer, role=Role.VIEWER, collection_pattern="salesforce:*")
+    client.force_login(viewer)
+    html = open_record(client, record).html
+    assert 'id="read-only-notice"' in html and "<fieldset disabled>" in html
+    assert "Send to Sequin" not in html and 'id="preview-box"' not in html
+    assert record.data["LastName"] in html
+    Grant.objects.filter(user=viewer).update(role=Role.EDITOR)
+    html = open_record(client, record).html
+    assert 'id="read-only-notice"' not in html and "Send to Sequin" in html
+>>>>>>> roles

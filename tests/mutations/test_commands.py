@@ -56,11 +56,13 @@ def test_mutate_update_is_journaled_with_the_indexed_before(
 
 
 def test_mutate_create_and_delete(tmp_path: Path, sandbox: SandboxServer, db: None) -> None:
-    mutate(tmp_path, "create", [{"data": {"LastName": "Atreides", "FirstName": "Paul"}}])
+    mutate(
+        tmp_path, "create", [{"data": {"LastName": "Atreides", "FirstName": "Paul"}}], "--as-system"
+    )
     created = Mutation.objects.get()
     upstream_id = created.records.get().upstream_id
     assert created.outcome == Outcome.SUCCEEDED and upstream_id
-    mutate(tmp_path, "delete", [upstream_id])
+    mutate(tmp_path, "delete", [upstream_id], "--as-system")
     deleted = Mutation.objects.get(kind="delete")
     assert deleted.outcome == Outcome.SUCCEEDED
     assert sandbox.store.get_record(SALESFORCE_SYNC_ID, "salesforce:contact", upstream_id)[
@@ -71,7 +73,8 @@ def test_mutate_create_and_delete(tmp_path: Path, sandbox: SandboxServer, db: No
 def test_mutate_reports_a_failure(indexed: Indexed, tmp_path: Path, sandbox: SandboxServer) -> None:
     record = indexed("salesforce:contact")
     with pytest.raises(CommandError, match="Not every attempt was applied"):
-        mutate(tmp_path, "update", [{"upstream_id": record.upstream_id, "data": {"Email": "x"}}])
+        items = [{"upstream_id": record.upstream_id, "data": {"Email": "x"}}]
+        mutate(tmp_path, "update", items, "--as-system")
     assert Mutation.objects.get().outcome == Outcome.FAILED
 
 
@@ -83,7 +86,7 @@ def test_reconcile_command_marks_unknown_attempts(
     landed = send(record, user, {"Title": "Landed"})
     sandbox.faults.set(Fault(kind="timeout_504", apply=False))
     lost = send(record, user, {"Phone": "+1 555 0142"})
-    output = run("reconcile_mutations")
+    output = run("reconcile_mutations", "--as-system")
     assert "2 attempt(s) reconciled" in output
     landed.refresh_from_db()
     lost.refresh_from_db()
@@ -109,9 +112,11 @@ def test_export_command_csv_and_json(indexed: Indexed, user: User) -> None:
     record = indexed("salesforce:contact")
     send(record, user, {"Title": "Exported by CLI"})
     send(record, user, {"Email": "broken"})
-    rows = list(csv.DictReader(io.StringIO(run("export_mutations", "--outcome", "failed"))))
+    rows = list(
+        csv.DictReader(io.StringIO(run("export_mutations", "--as-system", "--outcome", "failed")))
+    )
     assert [r["field"] for r in rows] == ["Email"]
-    entries = json.loads(run("export_mutations", "--format", "json", "--user", "ada"))
+    entries = json.loads(run("export_mutations", "--as-system", "--format", "json", "--by", "ada"))
     assert len(entries) == 2
 
 

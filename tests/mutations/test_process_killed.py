@@ -94,6 +94,7 @@ def test_killed_mid_call_then_reconciled(
         SALESFORCE_SYNC_ID,
         "--collection",
         CONTACTS,
+        "--as-system",
     )
     # Pending in the journal, and the request taken by the sandbox (its fault is used up):
     # the kill lands between the two halves of the attempt.
@@ -109,7 +110,7 @@ def test_killed_mid_call_then_reconciled(
     sandbox.wait_idle()  # the upstream's own answer time passes
     assert (title() == "Killed mid-call") is landed
 
-    output = finish(manage(env, "reconcile_mutations"))
+    output = finish(manage(env, "reconcile_mutations", "--as-system"))
     assert "1 attempt(s) reconciled" in output, output
     expected = "applied" if landed else "not_applied"
     assert journal(db) == [("unknown", expected)]

@@ -9,9 +9,12 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from sequin_admin.access.models import Grant, Role
 from sequin_admin.mutations.journal import journal_start
 from sequin_admin.mutations.models import Mutation, Outcome, Source
 from sequin_admin.mutations.selectors import PAGE_SIZE
@@ -25,6 +28,7 @@ def journal(
     n: int,
     *,
     user: User | None = None,
+    sync: str = "s1",
     collection: str = "salesforce:contact",
     field: str = "Title",
     outcome: Outcome = Outcome.SUCCEEDED,
@@ -34,7 +38,7 @@ def journal(
     for i in range(n):
         request = MutationRequest(
             kind="update",
-            sync_id="s1",
+            sync_id=sync,
             collection_id=collection,
             records=({"upstream_id": f"u{i}", "data": {field: f"v{i}"}},),
         )
@@ -227,3 +231,103 @@ def test_a_page_key_that_is_not_an_id_shows_the_first_page(signed_in: Client, af
     response = signed_in.get("/mutations/", {"after": after})
     assert response.status_code == 200
     assert "HX-Request" in response["Vary"]
+
+
+# The history as a person with grants sees it: only attempts on collections they may see.
+
+
+@pytest.fixture
+def watcher(client: Client, db: None) -> User:
+    """Signed in with the viewer role on sync s1's Salesforce collections only."""
+    person = User.objects.create_user("watcher")
+    Grant.objects.create(
+        user=person, role=Role.VIEWER, sync_pattern="s1", collection_pattern="salesforce:*"
+    )
+    client.force_login(person)
+    return person
+
+
+def journal_across_collections() -> tuple[list[Mutation], list[Mutation]]:
+    """Attempts the watcher may see (by ann) and attempts they may not (by bob and cy)."""
+    ann, bob, cy = (User.objects.create_user(name) for name in ("ann", "bob", "cy"))
+    seen = journal(2, user=ann) + journal(1, user=ann, collection="salesforce:account")
+    hidden = journal(2, user=bob, collection="hubspot:contact") + journal(2, user=cy, sync="s2")
+    return seen, hidden
+
+
+def test_the_history_lists_charts_and_suggests_only_what_the_grants_reach(
+    client: Client, watcher: User
+) -> None:
+    seen, hidden = journal_across_collections()
+    html = client.get("/mutations/").content.decode()
+    for m in seen:
+        assert f'href="/mutations/{m.pk}/"' in html
+    for m in hidden:
+        assert f'href="/mutations/{m.pk}/"' not in html
+    assert ": 3 succeeded</title>" in html  # the chart counts only what is shown
+    users = html.split('<datalist id="users">', 1)[1].split("</datalist>", 1)[0]
+    assert '"ann"' in users and '"bob"' not in users and '"cy"' not in users
+    # A filter naming a hidden collection finds nothing rather than the hidden attempts.
+    html = results(client.get("/mutations/?collection_id=hubspot:contact").content.decode())
+    assert not any(f'href="/mutations/{m.pk}/"' in html for m in hidden)
+
+
+def test_the_exports_hold_only_what_the_grants_reach(client: Client, watcher: User) -> None:
+    seen, _ = journal_across_collections()
+    response = client.get("/mutations/export/?format=csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert sorted(int(r["mutation_id"]) for r in rows) == sorted(m.pk for m in seen)
+    response = client.get("/mutations/export/?format=json")
+    entries = json.loads(b"".join(response.streaming_content))
+    assert sorted(e["id"] for e in entries) == sorted(m.pk for m in seen)
+
+
+def test_no_grant_no_history(client: Client, db: None) -> None:
+    journal_across_collections()
+    client.force_login(User.objects.create_user("nobody"))
+    html = results(client.get("/mutations/").content.decode())
+    assert 'href="/mutations/' not in html
+    rows = list(
+        csv.DictReader(
+            io.StringIO(b"".join(client.get("/mutations/export/").streaming_content).decode())
+        )
+    )
+    assert rows == []
+
+
+def history_queries(client: Client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/mutations/?outcome=succeeded")
+        b"".join(client.get("/mutations/export/?format=json").streaming_content)
+    # The grant's prefix pattern is in the SQL itself, not checked row by row in Python.
+    assert any("salesforce:%" in q["sql"] for q in queries)
+    return len(queries)
+
+
+def test_the_grants_filter_in_sql_whatever_they_match(client: Client, watcher: User) -> None:
+    journal(3)
+    few = history_queries(client)
+    # Many more matching attempts and more grants cost no more queries: one filter in SQL.
+    journal(40)
+    journal(10, collection="salesforce:account")
+    for n in range(5):
+        Grant.objects.create(user=watcher, role=Role.VIEWER, sync_pattern=f"other-{n}")
+    assert history_queries(client) == few, few
+
+
+def test_the_detail_offers_only_the_buttons_the_person_may_use(
+    client: Client, indexed: Indexed, user: User, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    applied = send(record, user, {"Title": "Revertible"})
+    unknown = send(record, user, {"Title": "Unknown"})
+    Mutation.objects.filter(pk=unknown.pk).update(outcome=Outcome.UNKNOWN)
+    for role, shown in ((Role.VIEWER, False), (Role.EDITOR, True)):
+        person = User.objects.create_user(role.label.replace(" ", "-"))
+        Grant.objects.create(user=person, role=role)
+        client.force_login(person)
+        html = client.get(f"/mutations/{applied.pk}/").content.decode()
+        assert (">Revert<" in html) is shown
+        html = client.get(f"/mutations/{unknown.pk}/").content.decode()
+        assert (">Retry<" in html) is shown
+        assert (">Check again<" in html) is shown

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+from django.contrib.auth.models import User
 from django.test import Client
 
+from sequin_admin.access.models import Grant, Role
 from sequin_admin.records.models import IndexedCollection, IndexedRecord
-from sequin_admin.sandbox.demo_data import HUBSPOT_SYNC_ID, SALESFORCE_SYNC_ID
+from sequin_admin.sandbox.demo_data import HUBSPOT_SYNC_ID, SALESFORCE_SYNC_ID, STRIPE_SYNC_ID
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
 
@@ -144,3 +146,65 @@ def test_an_error_under_htmx_goes_to_the_alert_region_with_status_200(
     assert response["HX-Retarget"] == "#sequin-alerts"
     assert b"Rate limited" in response.content
     assert b"Nothing was changed upstream" in response.content
+
+
+# What a person's grants let them see of the syncs and collections.
+
+
+def signed_in_with(client: Client, *grants: tuple[str, str]) -> Client:
+    """Signed in as a new user with the viewer role on each (sync, collection) pattern pair."""
+    person = User.objects.create_user("limited")
+    for sync_pattern, collection_pattern in grants:
+        Grant.objects.create(
+            user=person,
+            role=Role.VIEWER,
+            sync_pattern=sync_pattern,
+            collection_pattern=collection_pattern,
+        )
+    client.force_login(person)
+    return client
+
+
+def test_no_grant_sees_no_sync_and_no_collection(
+    client: Client, sandbox: SandboxServer, db: None
+) -> None:
+    signed_in_with(client)
+    html = client.get("/").content.decode()
+    assert HUBSPOT_SYNC_ID not in html and SALESFORCE_SYNC_ID not in html
+    assert "no role on any sync yet" in html
+    assert client.get(f"/syncs/{HUBSPOT_SYNC_ID}/").status_code == 403
+    assert client.get(COMPANIES).status_code == 403
+    assert not IndexedCollection.objects.exists()  # a refused page reads nothing from Sequin
+
+
+def test_a_prefix_grant_shows_only_its_syncs_and_collections(
+    client: Client, sandbox: SandboxServer, db: None
+) -> None:
+    signed_in_with(client, ("*", "hubspot:comp*"))
+    html = client.get("/").content.decode()
+    assert f"/syncs/{HUBSPOT_SYNC_ID}/hubspot:company/" in html
+    assert "hubspot:contact" not in html
+    assert SALESFORCE_SYNC_ID not in html and STRIPE_SYNC_ID not in html
+    html = client.get(f"/syncs/{HUBSPOT_SYNC_ID}/").content.decode()
+    assert "hubspot:company" in html and "hubspot:contact" not in html
+    assert client.get(COMPANIES).status_code == 200
+    assert client.get(f"/syncs/{HUBSPOT_SYNC_ID}/hubspot:contact/").status_code == 403
+
+
+def test_a_sync_grant_shows_that_sync_whole(
+    client: Client, sandbox: SandboxServer, db: None
+) -> None:
+    signed_in_with(client, (STRIPE_SYNC_ID, "*"))
+    html = client.get("/").content.decode()
+    assert STRIPE_SYNC_ID in html and HUBSPOT_SYNC_ID not in html
+    assert client.get(f"/syncs/{HUBSPOT_SYNC_ID}/").status_code == 403
+    assert client.get(f"/syncs/{STRIPE_SYNC_ID}/").status_code == 200
+
+
+def test_a_sync_page_hides_the_collections_out_of_reach(
+    client: Client, sandbox: SandboxServer, db: None
+) -> None:
+    signed_in_with(client, ("*", "salesforce:*"))
+    assert HUBSPOT_SYNC_ID not in client.get("/").content.decode()
+    html = client.get(f"/syncs/{HUBSPOT_SYNC_ID}/").content.decode()
+    assert "hubspot:company" not in html and "hubspot:contact" not in html

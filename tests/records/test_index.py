@@ -124,7 +124,7 @@ def test_search_matches_every_term_in_any_value(sandbox: SandboxServer) -> None:
 
 
 def test_refresh_records_command(sandbox: SandboxServer) -> None:
-    call_command("refresh_records", "--sync", STRIPE_SYNC_ID)
+    call_command("refresh_records", "--sync", STRIPE_SYNC_ID, "--as-system")
     state = IndexedCollection.objects.get(sync_id=STRIPE_SYNC_ID, collection_id="stripe:customer")
     assert state.record_count + state.deleted_count == sandbox.store.count_records(
         "stripe:customer"

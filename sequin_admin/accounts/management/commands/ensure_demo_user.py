@@ -11,7 +11,10 @@ from sequin_admin.accounts.demo import DEMO_PASSWORD, DEMO_USERNAME
 
 
 class Command(BaseCommand):
-    help = "Make sure the demo account exists (sandbox mode only) and print how to sign in."
+    help = (
+        "Make sure the demo account exists (sandbox mode only, as a superuser, so it may do "
+        "everything and manage grants) and print how to sign in."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
@@ -26,7 +29,9 @@ class Command(BaseCommand):
         user_model = get_user_model()
         user, created = user_model.objects.get_or_create(username=DEMO_USERNAME)
         user.set_password(DEMO_PASSWORD)
+        # A superuser: in the sandbox the demo may do everything, grants included.
         user.is_staff = True
+        user.is_superuser = True
         user.save()
         state = "created" if created else "ready"
         self.stdout.write(

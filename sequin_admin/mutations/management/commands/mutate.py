@@ -5,9 +5,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from sequin_admin.access.commands import (
+    acting_user,
+    add_acting_user_arguments,
+    command_requires,
+)
+from sequin_admin.access.models import Role
 from sequin_admin.mutations.models import Source
 from sequin_admin.mutations.run import mutation_run_in_batches, seen_in_index
 from sequin_admin.sequin.types import MutationKind
@@ -18,7 +23,8 @@ class Command(BaseCommand):
         "Run a mutation from the command line, journaled like any other. RECORDS is a JSON "
         'file (or - for stdin) holding a list: [{"upstream_id": "...", "data": {...}}] for '
         'update, [{"data": {...}}] for create, ["upstream_id", ...] for delete. Big lists '
-        "are split by SEQUIN_MAX_RECORDS_PER_MUTATION into one group."
+        "are split by SEQUIN_MAX_RECORDS_PER_MUTATION into one group. Needs --user with the "
+        "bulk editor role on the collection, or --as-system."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("records")
         parser.add_argument("--sync", dest="sync_id", required=True)
         parser.add_argument("--collection", dest="collection_id", required=True)
-        parser.add_argument("--user", dest="username", help="journal the attempts as this user")
+        add_acting_user_arguments(parser)
 
     def handle(
         self,
@@ -35,9 +41,10 @@ class Command(BaseCommand):
         records: str,
         sync_id: str,
         collection_id: str,
-        username: str | None,
         **options: Any,
     ) -> None:
+        user = acting_user(options)
+        command_requires(user, Role.BULK_EDITOR, sync_id=sync_id, collection_id=collection_id)
         text = sys.stdin.read() if records == "-" else Path(records).read_text()
         try:
             items = json.loads(text)
@@ -47,11 +54,6 @@ class Command(BaseCommand):
             raise CommandError("RECORDS must be a non-empty JSON list.")
         if kind == "delete":
             items = [{"upstream_id": str(i)} for i in items]
-        user = None
-        if username:
-            user = get_user_model().objects.filter(username=username).first()
-            if user is None:
-                raise CommandError(f"No user {username!r}.")
         attempts = mutation_run_in_batches(
             kind=kind,
             sync_id=sync_id,
