@@ -122,6 +122,7 @@ def _after_replay(
     if result.status in ("ready", "changed") and result.request is not None:
         context = detail_context(
             original,
+            user=request.user,
             replay=result,
             action=action,
             preview=request_preview(result.request),

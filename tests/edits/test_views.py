@@ -5,11 +5,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-<<<<<<< HEAD
 from django.conf import LazySettings
-=======
 from django.contrib.auth.models import User
->>>>>>> roles
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -421,7 +418,6 @@ def test_the_live_preview_reads_the_record_and_no_sample_of_its_collection(
     assert len(record_reads) == 1, record_reads
 
 
-<<<<<<< HEAD
 def check_again(
     client: Client, page: OpenRecord, answer: str, mutation: Mutation, edits: dict
 ) -> str:
@@ -696,7 +692,8 @@ def test_a_record_in_a_collection_the_sync_lacks_is_a_404_and_writes_nothing(
         )
         assert response.status_code == 404
     assert not IndexedCollection.objects.exists() and not IndexedRecord.objects.exists()
-=======
+
+
 def test_a_viewer_reads_the_record_page_without_its_buttons(
     client: Client, indexed: Indexed, db: None
 ) -> None:
@@ -711,4 +708,3 @@ def test_a_viewer_reads_the_record_page_without_its_buttons(
     Grant.objects.filter(user=viewer).update(role=Role.EDITOR)
     html = open_record(client, record).html
     assert 'id="read-only-notice"' not in html and "Send to Sequin" in html
->>>>>>> roles
