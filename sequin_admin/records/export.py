@@ -33,9 +33,10 @@ def export_rows(
     collection_id: str,
     query: ListingQuery,
     field_kinds: Mapping[str, FieldKind] | None = None,
-    chunk: int = EXPORT_CHUNK,
+    chunk: int | None = None,
 ) -> Iterator[IndexedRecord]:
     """Every record the query lists, from its first page to its last, whatever page it is on."""
+    chunk = chunk or EXPORT_CHUNK
     query = replace(query, after=None, before=None, last=False)
     while True:
         page = index_page(

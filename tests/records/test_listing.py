@@ -3,7 +3,6 @@ database (run with DATABASE_URL=postgres://... for PostgreSQL)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -24,61 +23,9 @@ from sequin_admin.records.listing import (
     index_page,
 )
 from sequin_admin.records.models import IndexedCollection, IndexedRecord
+from tests.records.leads import LEADS, SYNC, lead_data, make_leads
 
 pytestmark = pytest.mark.django_db
-
-SYNC = "sync-listing"
-LEADS = "test:lead"
-STATUSES = ["open", "working", "closed", "lost"]
-NAMES = ["ada", "bob", "cy", "dee", "eve", None]
-
-
-def lead_data(n: int) -> dict[str, Any]:
-    """Lead n: names repeat (ties), some are null or missing, nested and typed fields."""
-    data: dict[str, Any] = {
-        "Status": STATUSES[n % 4],
-        "Amount": None if n % 5 == 0 else (n * 37) % 1000,
-        "Active": n % 3 == 0,
-        "Address": {"city": ["oslo", "lima", "pune"][n % 3], "zip": f"{n:05d}"},
-        "CloseDate": f"2024-{n % 12 + 1:02d}-{n % 28 + 1:02d}",
-        "Note": f"note {n} {'Urgent' if n % 7 == 0 else 'calm'}",
-    }
-    name = NAMES[n % 6]
-    if n % 11 != 0:  # leave the key out now and then: missing sorts with null
-        data["Name"] = name
-    if n % 13 == 0:
-        data["Note"] = ""
-    return data
-
-
-def make_leads(count: int, start: int = 0, collection_id: str = LEADS) -> None:
-    IndexedRecord.objects.bulk_create(
-        IndexedRecord(
-            sync_id=SYNC,
-            collection_id=collection_id,
-            upstream_id=f"lead-{n:05d}",
-            data=lead_data(n),
-            # Versions repeat too, so ties go down to the id.
-            updated_idx=1000 + n // 2,
-            deleted=n % 17 == 0,
-            search_text=f"lead-{n:05d} {json.dumps(lead_data(n)).lower()}",
-        )
-        for n in range(start, start + count)
-    )
-    state, _ = IndexedCollection.objects.get_or_create(sync_id=SYNC, collection_id=collection_id)
-    rows = IndexedRecord.objects.filter(sync_id=SYNC, collection_id=collection_id)
-    state.record_count = rows.filter(deleted=False).count()
-    state.deleted_count = rows.filter(deleted=True).count()
-    state.field_kinds = {
-        "Status": "text",
-        "Amount": "integer",
-        "Active": "boolean",
-        "Address": "json",
-        "CloseDate": "text",
-        "Note": "text",
-        "Name": "text",
-    }
-    state.save()
 
 
 @pytest.fixture
@@ -377,3 +324,16 @@ def test_nested_paths_get_no_index_of_their_own(leads: IndexedCollection) -> Non
     with connection.cursor() as cursor:
         tables = connection.introspection.get_constraints(cursor, IndexedRecord._meta.db_table)
     assert field_index_name("Address.city") not in tables
+
+
+@pytest.mark.parametrize("sort", ["Name", "-Name", "-updated_idx"])
+def test_any_page_is_at_most_two_queries(leads: IndexedCollection, sort: str) -> None:
+    q = query(sort=sort)
+    while True:
+        with CaptureQueriesContext(connection) as queries:
+            p = page(q, limit=9)
+        reads = [e for e in queries.captured_queries if "records_indexedrecord" in e["sql"]]
+        assert len(reads) <= (2 if q.sorted_by_field else 1)
+        if not p.next_key:
+            break
+        q = query(sort=sort, after=p.next_key)
