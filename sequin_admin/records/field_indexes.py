@@ -26,7 +26,16 @@ Why not a typed side table of sort keys: it would double the writes of every ref
 speed is its own target, for every field whether anyone sorts on it or not; an index costs
 only for the fields people use. PostgreSQL builds it with CREATE INDEX CONCURRENTLY, which
 cannot run inside a transaction (then it is built plainly) and leaves an invalid index behind
-if it fails, which the next use drops and builds again.
+if it fails, which the next use drops and builds again. A new index is analyzed at once: on
+SQLite an index without statistics looks so selective that the planner takes it over the
+keyset index for unrelated filters; on PostgreSQL the indexed expression has no statistics
+until then.
+
+The cost is paid once per field, by the first request that sorts or filters on it: on a
+million records, about 10 s on SQLite and 20 s on PostgreSQL (this machine); every page after
+that is a few milliseconds (measured: first page sorted by Name 6 ms vs 13 ms unsorted on
+SQLite, 7 ms vs 7 ms on PostgreSQL). Each index also adds to every write of the records
+table, which is why only fields people use get one, and nested paths none.
 """
 
 from __future__ import annotations
@@ -48,6 +57,9 @@ from .models import IndexedRecord
 FIELD_PATH = re.compile(r"[A-Za-z0-9_]{1,100}(\.[A-Za-z0-9_]{1,100}){0,3}")
 Comparison = Literal["=", ">", "<", ">=", "<="]
 COMPARISONS: tuple[Comparison, ...] = ("=", ">", "<", ">=", "<=")
+KEYSET_INDEX = "record_keyset"
+# Index entries an ANALYZE reads on SQLite: enough for the planner's row estimates.
+SQLITE_ANALYSIS_ROWS = 20_000
 
 
 def is_field_path(path: str) -> bool:
@@ -164,6 +176,9 @@ def field_index_ensure(*, path: str) -> bool:
                 f'("sync_id", "collection_id", "deleted", ({value}) NULLS FIRST, '
                 f'"updated_idx", "id")'
             )
+            # Statistics of the indexed expression exist only after an ANALYZE; without them
+            # the planner guesses how many rows a value matches.
+            cursor.execute(f'ANALYZE "{table}"')
             return True
         cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = %s", [name])
         if cursor.fetchone():
@@ -172,4 +187,11 @@ def field_index_ensure(*, path: str) -> bool:
             f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" '
             f'("sync_id", "collection_id", "deleted", {value}, "updated_idx", "id")'
         )
+        # SQLite takes an index without statistics for a very selective one and picks it over
+        # the keyset index for any query on the same columns: a contains filter then sorted
+        # the collection (8 s on a million rows). A sampled ANALYZE of both fixes the choice.
+        cursor.execute(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_ROWS}")
+        cursor.execute(f'ANALYZE "{name}"')
+        cursor.execute(f'ANALYZE "{KEYSET_INDEX}"')
+        cursor.execute("PRAGMA analysis_limit = 0")
         return True

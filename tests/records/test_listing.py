@@ -332,8 +332,30 @@ def test_any_page_is_at_most_two_queries(leads: IndexedCollection, sort: str) ->
     while True:
         with CaptureQueriesContext(connection) as queries:
             p = page(q, limit=9)
-        reads = [e for e in queries.captured_queries if "records_indexedrecord" in e["sql"]]
+        reads = [
+            e
+            for e in queries.captured_queries
+            if e["sql"].startswith("SELECT") and 'FROM "records_indexedrecord"' in e["sql"]
+        ]
         assert len(reads) <= (2 if q.sorted_by_field else 1)
         if not p.next_key:
             break
         q = query(sort=sort, after=p.next_key)
+
+
+def test_a_filter_no_index_serves_keeps_to_the_keyset_index(leads: IndexedCollection) -> None:
+    """New field indexes must not lure the planner away from the newest-first keyset index
+    for a filter they cannot serve (SQLite took an unanalyzed one and sorted everything).
+    PostgreSQL weighs its statistics, which on a test's hundred rows say little (on a million
+    it keeps to the keyset index, 10 ms)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("a SQLite planner trap")
+    with connection.cursor() as cursor:  # statistics as a database in use has them
+        cursor.execute(f"ANALYZE {IndexedRecord._meta.db_table}")
+    page(query(sort="Name", **{"f.Status.eq": "open"}))  # builds both indexes
+    sqls = list(page_queries(query(**{"f.Note.contains": "calm"})))
+    assert sqls
+    for sql in sqls:
+        plan = plan_of(sql)
+        assert "record_keyset" in plan, plan
+        assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
