@@ -58,9 +58,9 @@ NEWEST_FIRST = "-updated_idx"
 MAX_FILTER_VALUES = 30
 MAX_VALUE_LENGTH = 200
 # Counted exactly up to this many matches; beyond it, estimated ("about N").
-COUNT_LIMIT = 10_000
+COUNT_LIMIT = 1_000
 # Rows read to estimate a large count on SQLite, and to find a collection's few-valued fields.
-SAMPLE_SIZE = 2_000
+SAMPLE_SIZE = 1_000
 # A field is offered as a choice of values when it has at most this many among the sample.
 MAX_CHOICES = 12
 MAX_CHOICE_LENGTH = 60
