@@ -108,7 +108,8 @@ class ListingQuery:
             if not param.startswith(FILTER_PREFIX):
                 continue
             path, _, op = param.removeprefix(FILTER_PREFIX).rpartition(".")
-            values = [v.strip() for v in params.getlist(param) if v.strip()][:budget]
+            given = (v.strip() for v in params.getlist(param))
+            values = list(dict.fromkeys(v for v in given if v))[:budget]
             if not values:
                 continue
             parsed = _filter(path, op, values, problems)

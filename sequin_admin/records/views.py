@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
+from django_htmx.http import push_url, trigger_client_event
 
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
@@ -74,9 +74,11 @@ def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str
         state = refresh(
             sync_id=sync_id, collection_id=collection_id, time_budget=REFRESH_STEP_SECONDS
         )
-    if CONDITION_FIELD in request.GET:
-        # The filter panel's "add a condition" row, written back as the address it means.
-        return redirect(f"{request.path}?{condition_folded(request.GET).urlencode()}")
+    canonical = f"{request.path}?{condition_folded(request.GET).urlencode()}"
+    if request.GET.get(CONDITION_FIELD):
+        # The filter panel's "add a condition" row, written back as the address it means
+        # (htmx follows the redirect and pushes where it led).
+        return redirect(canonical)
     query = _listing_query(request, state)
     page = index_page(
         sync_id=sync_id, collection_id=collection_id, query=query, field_kinds=state.field_kinds
@@ -112,7 +114,11 @@ def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str
         "export_params": without_paging(request.GET).urlencode(),
     }
     template = RESULTS.template if RESULTS.wanted_by(request) else COLLECTION_PAGE
-    return render(request, template, context)
+    response = render(request, template, context)
+    if request.htmx and CONDITION_FIELD in request.GET:
+        # A live update sends the panel's empty condition row; the address shown leaves it out.
+        push_url(response, canonical)
+    return response
 
 
 def _listing_query(request: HtmxHttpRequest, state: IndexedCollection) -> ListingQuery:

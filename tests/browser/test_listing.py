@@ -53,3 +53,30 @@ def test_sort_filter_and_remove_a_filter(signed_in_page: Page) -> None:
     expect(page).not_to_have_url(re.compile(r"f\.Status"))
     page.get_by_text("Filters", exact=True).click()
     expect(page.get_by_role("checkbox", name=re.compile(r"^lost \("))).not_to_be_checked()
+
+
+def test_add_a_condition_from_the_panel(signed_in_page: Page) -> None:
+    page = signed_in_page
+    make_leads(60)
+    page.goto(f"/syncs/{SYNC}/{LEADS}/?sort=Amount")
+    page.get_by_text("Filters", exact=True).click()
+    live_updates: list[str] = []
+    page.on(
+        "request",
+        lambda r: live_updates.append(r.url) if r.headers.get("hx-target") == "results" else None,
+    )
+    page.get_by_label("Field", exact=True).select_option("Note")
+    page.get_by_label("Condition", exact=True).select_option("contains")
+    page.get_by_label("Value", exact=True).fill("urgent")
+    page.get_by_label("Value", exact=True).blur()
+    page.get_by_role("button", name="Add").click()
+    expect(page).to_have_url(re.compile(r"sort=Amount&f\.Note\.contains=urgent$"))
+    # Nothing was sent before Add: the row is no live control (a change event would have
+    # sent its request before the click sent Add's).
+    assert live_updates == []
+    expect(page.get_by_role("link", name="Remove filter Note contains urgent")).to_be_visible()
+    urgent = IndexedRecord.objects.filter(
+        collection_id=LEADS, deleted=False, data__Note__icontains="urgent"
+    )
+    expect(page.locator("#match-count")).to_have_text(f"{urgent.count()} records")
+    expect(page.get_by_label("Value", exact=True)).to_have_value("")

@@ -426,3 +426,15 @@ def test_export_of_an_unknown_format_or_collection_is_a_404(
 ) -> None:
     assert signed_in.get(f"{LEADS_PAGE}export/xlsx/").status_code == 404
     assert signed_in.get(f"/syncs/{SYNC}/test:none/export/csv/").status_code == 404
+
+
+def test_a_live_update_pushes_the_address_without_the_empty_condition_row(
+    signed_in: Client, leads: IndexedCollection
+) -> None:
+    response = signed_in.get(
+        LEADS_PAGE,
+        {"q": "calm", "cf": "", "cop": "contains", "cv": ""},
+        headers={"HX-Request": "true", "HX-Target": "results"},
+    )
+    assert response.status_code == 200
+    assert response["HX-Push-Url"] == f"{LEADS_PAGE}?q=calm"
