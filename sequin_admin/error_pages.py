@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any, Concatenate, ParamSpec
 
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django_htmx.http import reswap, retarget
 
@@ -22,14 +23,15 @@ from sequin_admin.htmx import HtmxHttpRequest
 from sequin_admin.sequin import ErrorKind, SequinError
 
 P = ParamSpec("P")
-View = Callable[Concatenate[HtmxHttpRequest, P], HttpResponse]
+# Any response: a streamed export is wrapped too.
+View = Callable[Concatenate[HtmxHttpRequest, P], HttpResponseBase]
 
 ALERTS_ELEMENT_ID = "sequin-alerts"
 
 
 def sequin_error_page(view: View[P]) -> View[P]:
     @wraps(view)
-    def wrapped(request: HtmxHttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapped(request: HtmxHttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except SequinError as error:

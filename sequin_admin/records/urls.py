@@ -13,6 +13,11 @@ urlpatterns = [
         name="collection_detail",
     ),
     path(
+        "syncs/<str:sync_id>/<str:collection_id>/export/<str:export_format>/",
+        views.collection_export,
+        name="collection_export",
+    ),
+    path(
         "syncs/<str:sync_id>/<str:collection_id>/refresh/",
         views.collection_refresh,
         name="collection_refresh",

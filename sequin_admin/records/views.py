@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+import re
+
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
+from django_htmx.http import push_url, trigger_client_event
 
 from sequin_admin.access.decorators import role_required
 from sequin_admin.access.models import Role
@@ -14,8 +17,25 @@ from sequin_admin.access.services import collections_visible, syncs_visible
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
 
+from .export import EXPORT_FORMATS, export_csv, export_json, export_rows
 from .fields import telling_columns
-from .listing import DELETED_FILTERS, DeletedFilter, index_page
+from .listing import (
+    FILTER_OPS,
+    FieldChoices,
+    ListingQuery,
+    field_choices,
+    index_count,
+    index_page,
+)
+from .listing_params import (
+    CONDITION_FIELD,
+    condition_folded,
+    filter_chips,
+    kept_filters,
+    sort_headers,
+    without_paging,
+)
+from .models import IndexedCollection
 from .refresh import collection_refresh as refresh
 from .refresh import collection_state
 from .syncs import collection_exists, collections_of, sync_get
@@ -75,17 +95,14 @@ def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str
         state = refresh(
             sync_id=sync_id, collection_id=collection_id, time_budget=REFRESH_STEP_SECONDS
         )
-    q = request.GET.get("q", "").strip()
-    deleted: DeletedFilter = next(
-        (d for d in DELETED_FILTERS if d == request.GET.get("deleted")), "live"
-    )
+    canonical = f"{request.path}?{condition_folded(request.GET).urlencode()}"
+    if request.GET.get(CONDITION_FIELD):
+        # The filter panel's "add a condition" row, written back as the address it means
+        # (htmx follows the redirect and pushes where it led).
+        return redirect(canonical)
+    query = _listing_query(request, state)
     page = index_page(
-        sync_id=sync_id,
-        collection_id=collection_id,
-        q=q,
-        deleted=deleted,
-        after=request.GET.get("after"),
-        before=request.GET.get("before"),
+        sync_id=sync_id, collection_id=collection_id, query=query, field_kinds=state.field_kinds
     )
     # Every field the listing has seen; before any listing, the page's own keys.
     all_keys = list(state.field_kinds) or list(
@@ -93,6 +110,10 @@ def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str
     )
     chosen = [c for c in request.GET.getlist("col") if c in all_keys]
     columns = chosen or telling_columns(all_keys, collection_id=collection_id)
+    count = index_count(
+        sync_id=sync_id, collection_id=collection_id, query=query, state=state, page=page
+    )
+    choices = field_choices(state=state)
     context = {
         "sync_id": sync_id,
         "collection_id": collection_id,
@@ -101,12 +122,62 @@ def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str
         "rows": [(row, [row.data.get(c) for c in columns]) for row in page.rows],
         "columns": columns,
         "all_keys": all_keys,
-        "q": q,
-        "deleted": deleted,
+        "q": query.q,
+        "deleted": query.deleted,
         "refreshed_event": REFRESHED_EVENT,
+        "query": query,
+        "count": count,
+        "sort_headers": sort_headers(request.GET, query, columns),
+        "chips": filter_chips(request.GET, query),
+        "choices": [(c, _checked(query, c)) for c in choices],
+        "kept_filters": kept_filters(query, choices),
+        "filter_ops": FILTER_OPS,
+        "export_params": without_paging(request.GET).urlencode(),
     }
     template = RESULTS.template if RESULTS.wanted_by(request) else COLLECTION_PAGE
-    return render(request, template, context)
+    response = render(request, template, context)
+    if request.htmx and CONDITION_FIELD in request.GET:
+        # A live update sends the panel's empty condition row; the address shown leaves it out.
+        push_url(response, canonical)
+    return response
+
+
+def _listing_query(request: HtmxHttpRequest, state: IndexedCollection) -> ListingQuery:
+    query = ListingQuery.from_params(request.GET)
+    # Before any listing there are no known fields to hold an address to.
+    return query.restricted_to(state.field_kinds) if state.field_kinds else query
+
+
+def _checked(query: ListingQuery, choices: FieldChoices) -> set[str]:
+    return {v for f in query.filters if (f.path, f.op) == (choices.path, "eq") for v in f.values}
+
+
+@require_GET
+@sequin_error_page
+def collection_export(
+    request: HtmxHttpRequest, sync_id: str, collection_id: str, export_format: str
+) -> StreamingHttpResponse:
+    state = collection_state(sync_id=sync_id, collection_id=collection_id)
+    if state.pk is None or export_format not in EXPORT_FORMATS:
+        raise Http404("Nothing of this collection is indexed to export.")
+    query = _listing_query(request, state)
+    all_keys = list(state.field_kinds)
+    columns = [c for c in request.GET.getlist("col") if c in all_keys] or all_keys
+    rows = export_rows(
+        sync_id=sync_id, collection_id=collection_id, query=query, field_kinds=state.field_kinds
+    )
+    if export_format == "json":
+        response = StreamingHttpResponse(
+            export_json(rows, columns), content_type="application/json"
+        )
+    else:
+        response = StreamingHttpResponse(
+            export_csv(rows, columns), content_type="text/csv; charset=utf-8"
+        )
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    name = re.sub(r"[^A-Za-z0-9_-]", "-", collection_id)
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{export_format}"'
+    return response
 
 
 @require_POST

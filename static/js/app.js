@@ -63,3 +63,8 @@ window.addEventListener("beforeunload", (event) => {
     event.returnValue = "";  // older browsers show the dialog only with a returnValue set
   }
 });
+// Inputs marked data-no-live take effect when their own button is pressed, not on every
+// change: the live form around them must not hear their change events.
+document.addEventListener("change", (event) => {
+  if (event.target.closest && event.target.closest("[data-no-live]")) event.stopPropagation();
+}, true);
