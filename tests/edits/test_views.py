@@ -643,6 +643,8 @@ def test_a_403_reads_as_a_token_without_permission_and_keeps_the_edits(
     assert 'value="Not allowed"' in html
     mutation = Mutation.objects.get()
     assert (mutation.outcome, mutation.response_status) == (Outcome.FAILED, 403)
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [

@@ -9,8 +9,8 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.auth.models import User
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.http import QueryDict
 from django.test import Client
@@ -227,6 +227,8 @@ def test_a_sync_page_hides_the_collections_out_of_reach(
     assert HUBSPOT_SYNC_ID not in client.get("/").content.decode()
     html = client.get(f"/syncs/{HUBSPOT_SYNC_ID}/").content.decode()
     assert "hubspot:company" not in html and "hubspot:contact" not in html
+
+
 # Sort, filters, counts, pages and export on the collection page, over made-up leads.
 
 LEADS_PAGE = f"/syncs/{SYNC}/{LEADS}/"
