@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +16,7 @@ from sequin_admin.mutations.models import Mutation
 from sequin_admin.mutations.selectors import record_timeline
 from sequin_admin.mutations.views import detail_context
 from sequin_admin.records.index import index_get
+from sequin_admin.records.syncs import sync_name
 
 from .editor import editor_open, editor_post, posted_form, preview_of
 from .replay import Replay
@@ -44,6 +47,7 @@ def record_detail(
     context = {
         **vars(editor),
         "preview": editor.preview,
+        "sync_name": partial(sync_name, sync_id=sync_id),
         "timeline": record_timeline(
             sync_id=sync_id, collection_id=collection_id, upstream_id=upstream_id
         ),

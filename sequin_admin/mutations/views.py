@@ -25,6 +25,7 @@ from .selectors import (
     mutation_filter,
     mutation_page,
     usernames,
+    with_record_titles,
 )
 
 LIST_PAGE = "mutations/mutation_list.html"
@@ -38,9 +39,11 @@ def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
     form = MutationFilterForm(request.GET)
     rows = mutation_filter(form.filters())
     days = chart_days()
+    page = mutation_page(rows, after=_page_key(request.GET.get("after", "")))
+    with_record_titles(page.rows)
     context = {
         "form": form,
-        "page": mutation_page(rows, after=_page_key(request.GET.get("after", ""))),
+        "page": page,
         "chart": chart_of(attempts_per_day(rows, days=days), days=days),
         "users": usernames(),
     }
@@ -80,6 +83,7 @@ def mutation_detail(request: HtmxHttpRequest, mutation_id: int) -> HttpResponse:
 
 def detail_context(mutation: Mutation, **extra: object) -> dict[str, object]:
     """What the attempt's page shows; the retry view adds the conflicts it met."""
+    with_record_titles([mutation])
     try:
         response_json = json.dumps(json.loads(mutation.response_body), indent=2)
     except ValueError:

@@ -6,11 +6,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from sequin_admin.sequin import MutationRequest, MutationResult, Record
 
 from .models import IndexedRecord
+from .titles import record_title
 
 SEARCH_TEXT_LIMIT = 10_000
 
@@ -128,3 +130,29 @@ def index_get(*, sync_id: str, collection_id: str, upstream_id: str) -> IndexedR
     return IndexedRecord.objects.filter(
         sync_id=sync_id, collection_id=collection_id, upstream_id=upstream_id
     ).first()
+
+
+RecordKey = tuple[str, str, str]  # sync_id, collection_id, upstream_id
+
+
+def titles_of(keys: Iterable[RecordKey]) -> dict[RecordKey, str]:
+    """Titles of the indexed records among `keys`, in one query; records not indexed are left
+    out (the caller picks what else to show)."""
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for sync_id, collection_id, upstream_id in keys:
+        if upstream_id:
+            wanted.setdefault((sync_id, collection_id), set()).add(upstream_id)
+    if not wanted:
+        return {}
+    where = Q()
+    for (sync_id, collection_id), upstream_ids in wanted.items():
+        where |= Q(sync_id=sync_id, collection_id=collection_id, upstream_id__in=upstream_ids)
+    rows = IndexedRecord.objects.filter(where).values_list(
+        "sync_id", "collection_id", "upstream_id", "data"
+    )
+    return {
+        (sync_id, collection_id, upstream_id): record_title(
+            collection_id=collection_id, data=data, upstream_id=upstream_id
+        )
+        for sync_id, collection_id, upstream_id, data in rows
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -11,11 +13,11 @@ from django_htmx.http import trigger_client_event
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
 
-from .fields import telling_columns
+from .columns import columns_chosen
 from .listing import DELETED_FILTERS, DeletedFilter, index_page
 from .refresh import collection_refresh as refresh
 from .refresh import collection_state
-from .syncs import collection_exists, collections_of, sync_get
+from .syncs import collection_exists, collections_of, sync_get, sync_name
 from .syncs import sync_list as syncs_listed
 
 COLLECTION_PAGE = "records/collection_detail.html"
@@ -70,10 +72,17 @@ def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str
     all_keys = list(state.field_kinds) or list(
         dict.fromkeys(key for row in page.rows for key in row.data)
     )
-    chosen = [c for c in request.GET.getlist("col") if c in all_keys]
-    columns = chosen or telling_columns(all_keys, collection_id=collection_id)
+    columns = columns_chosen(
+        user=request.user,
+        sync_id=sync_id,
+        collection_id=collection_id,
+        asked=request.GET.getlist("col"),
+        known=all_keys,
+    )
     context = {
         "sync_id": sync_id,
+        # Called by the page's breadcrumbs only, not by a live search's fragment.
+        "sync_name": partial(sync_name, sync_id=sync_id),
         "collection_id": collection_id,
         "state": state,
         "page": page,

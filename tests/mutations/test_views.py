@@ -9,12 +9,15 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sequin_admin.mutations.journal import journal_start
 from sequin_admin.mutations.models import Mutation, Outcome, Source
 from sequin_admin.mutations.selectors import PAGE_SIZE
+from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
 from sequin_admin.sequin import MutationRequest
@@ -225,3 +228,44 @@ def test_a_page_key_that_is_not_an_id_shows_the_first_page(signed_in: Client, af
     response = signed_in.get("/mutations/", {"after": after})
     assert response.status_code == 200
     assert "HX-Request" in response["Vary"]
+
+
+def index_people(n: int) -> None:
+    IndexedRecord.objects.all().delete()
+    IndexedRecord.objects.bulk_create(
+        IndexedRecord(
+            sync_id="s1",
+            collection_id="salesforce:contact",
+            upstream_id=f"u{i}",
+            data={"FirstName": f"<i>Ada{i}</i>", "LastName": "Lovelace"},
+        )
+        for i in range(n)
+    )
+
+
+def history_queries(client: Client) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/mutations/").content.decode()
+    return len(queries.captured_queries), html
+
+
+def test_history_shows_record_titles_in_queries_that_do_not_grow_with_the_page(
+    signed_in: Client, user: User
+) -> None:
+    journal(2, user=user)
+    index_people(2)
+    few, html = history_queries(signed_in)
+    assert ">&lt;i&gt;Ada1&lt;/i&gt; Lovelace</a>" in html
+    journal(40, user=user)  # u0 … u39, most of them not indexed
+    index_people(30)
+    many, html = history_queries(signed_in)
+    assert ">&lt;i&gt;Ada29&lt;/i&gt; Lovelace</a>" in html
+    assert 'title="u35">u35</a>' in html  # not indexed: the id
+    assert many == few
+
+
+def test_mutation_detail_names_the_record_by_its_title(signed_in: Client, user: User) -> None:
+    (entry,) = journal(1, user=user)
+    index_people(1)
+    html = signed_in.get(f"/mutations/{entry.pk}/").content.decode()
+    assert 'class="record-title" href="/syncs/s1/salesforce:contact/u0/">&lt;i&gt;Ada0' in html
