@@ -15,7 +15,7 @@ from sequin_admin.htmx import Fragment, HtmxHttpRequest
 from sequin_admin.mutations.models import Mutation
 from sequin_admin.mutations.selectors import record_timeline
 from sequin_admin.mutations.views import detail_context
-from sequin_admin.records.index import index_get
+from sequin_admin.records.index import index_get, index_references
 from sequin_admin.records.syncs import sync_name
 
 from .editor import editor_open, editor_post, posted_form, preview_of
@@ -48,6 +48,9 @@ def record_detail(
         **vars(editor),
         "preview": editor.preview,
         "sync_name": partial(sync_name, sync_id=sync_id),
+        "references": index_references(
+            sync_id=sync_id, collection_id=collection_id, data=editor.record.data
+        ),
         "timeline": record_timeline(
             sync_id=sync_id, collection_id=collection_id, upstream_id=upstream_id
         ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +48,12 @@ def as_json(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
+
+
+@register.filter
+def at(mapping: Mapping[str, Any] | None, key: str) -> Any:
+    """`mapping[key]`, or None: a lookup by a key the template holds in a variable."""
+    return (mapping or {}).get(key)
 
 
 @register.filter
