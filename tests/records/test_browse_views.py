@@ -225,17 +225,17 @@ def test_the_persons_timezone_from_the_browser_shows_the_times(
 def test_columns_are_remembered_per_person_and_collection(
     signed_in: Client, sandbox: SandboxServer, user: User
 ) -> None:
-    signed_in.get(COMPANIES + "?col=domain&col=city")
+    signed_in.get(COMPANIES + "?col=country&col=annualrevenue")
     header = signed_in.get(COMPANIES).content.decode().split("<thead>", 1)[1].split("</thead>")[0]
-    assert "<th>domain</th><th>city</th>" in header
+    assert "<th>country</th><th>annualrevenue</th>" in header
     other = Client()
     other.force_login(User.objects.create_user("bea"))
     header = other.get(COMPANIES).content.decode().split("<thead>", 1)[1].split("</thead>")[0]
-    assert "<th>name</th>" in header and "<th>city</th>" not in header
-    assert ColumnChoice.objects.get(user=user).columns == ["domain", "city"]
+    assert "<th>name</th>" in header and "<th>annualrevenue</th>" not in header
+    assert ColumnChoice.objects.get(user=user).columns == ["country", "annualrevenue"]
     # A live search sends the columns again: nothing more is written.
     with CaptureQueriesContext(connection) as queries:
-        signed_in.get(COMPANIES, {"q": "a", "col": ["domain", "city"]})
+        signed_in.get(COMPANIES, {"q": "a", "col": ["country", "annualrevenue"]})
     assert not [q for q in queries.captured_queries if "records_columnchoice" in q["sql"]][1:]
 
 
