@@ -13,8 +13,10 @@ document.addEventListener("click", (event) => {
 // (sequin_admin/timezones.py). Set on every page, so a travelling laptop follows its clock.
 (() => {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (zone) {
-    document.cookie = `tz=${encodeURIComponent(zone)}; path=/; max-age=31536000; SameSite=Lax`;
+  // IANA names ("America/New_York", "Etc/GMT+5") are valid cookie text as they are; the
+  // server takes only a name it knows.
+  if (zone && /^[A-Za-z0-9_+\-\/]+$/.test(zone)) {
+    document.cookie = `tz=${zone}; path=/; max-age=31536000; SameSite=Lax`;
   }
 })();
 

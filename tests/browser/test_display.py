@@ -4,14 +4,15 @@ record, the column chooser over the table, the navbar on a small screen."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from sequin_admin.records.models import IndexedCollection, IndexedRecord
 from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
 from sequin_admin.sandbox.server import SandboxServer
-from tests.helpers import CONTACTS, field, open_contact
+from tests.helpers import CONTACTS, field, open_contact, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -145,3 +146,34 @@ def test_wide_tables_scroll_in_their_own_box_on_a_small_screen(
     page.keyboard.press("ArrowRight")
     expect(box).to_be_focused()
     assert box.evaluate("e => e.scrollLeft") > 0
+
+
+def test_a_picklist_offers_other_which_reveals_a_text_input(
+    signed_in_page: Page, sandbox: SandboxServer
+) -> None:
+    page = signed_in_page
+    open_contact(page, sandbox)
+    other = page.get_by_label("Other value of LeadSource")
+    expect(other).to_be_hidden()  # app.js hides it until "other…" is chosen
+    field(page, "LeadSource").select_option(label="other…")
+    expect(other).to_be_visible()
+    # The preview answers the choice first (its answer replaces the element a typed-in
+    # value's own delayed preview would hang on).
+    expect(page.locator("#preview-json")).to_contain_text('"LeadSource": null')
+    other.fill("Podcast")
+    expect(page.locator("#preview-json")).to_contain_text('"LeadSource": "Podcast"')
+
+
+def test_times_follow_the_browsers_timezone(
+    browser: Browser, live_server: Any, sandbox: SandboxServer, transactional_db: None
+) -> None:
+    context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    try:
+        sign_in(page)
+        page.goto(f"/syncs/{SALESFORCE_SYNC_ID}/")  # app.js stores the zone on the first page
+        open_collection(page)
+        stamp = page.locator("#results tbody tr time").first
+        expect(stamp).to_contain_text("JST")
+    finally:
+        context.close()
