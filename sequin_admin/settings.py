@@ -57,6 +57,9 @@ SEQUIN_TIMEOUT = env_timeout("SEQUIN_TIMEOUT", (5.0, 40.0))
 SEQUIN_MAX_RECORDS_PER_MUTATION = env_int("SEQUIN_MAX_RECORDS_PER_MUTATION", 100)
 # A pending attempt older than this lost its process mid-call: its outcome reads as unknown.
 SEQUIN_PENDING_UNKNOWN_AFTER = env_int("SEQUIN_PENDING_UNKNOWN_AFTER", 300, minimum=0)
+# Record titles per collection, tried before the built-in rules (records/titles.py), e.g.
+# {"salesforce:contact": "{FirstName} {LastName}", "stripe:customer": ["{name}", "{email}"]}.
+SEQUIN_ADMIN_TITLES: dict[str, str | list[str]] = {}
 # How long the journal is kept (`manage.py prune_mutations`); 0 keeps it forever.
 MUTATION_RETENTION_DAYS = env_int("MUTATION_RETENTION_DAYS", 0, minimum=0)
 
@@ -112,6 +115,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "sequin_admin.timezones.PersonTimezoneMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -32,6 +32,7 @@ from typing import Any, Concatenate, ParamSpec
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django_htmx.http import reswap, retarget
 
@@ -42,7 +43,7 @@ from .models import Role
 from .services import access_allows
 
 P = ParamSpec("P")
-View = Callable[Concatenate[HtmxHttpRequest, P], HttpResponse]
+View = Callable[Concatenate[HtmxHttpRequest, P], HttpResponseBase]
 
 FORBIDDEN_PAGE = "access/forbidden.html"
 FORBIDDEN_ALERT = "access/forbidden_alert.html"
@@ -75,7 +76,9 @@ def role_required(
 
     def decorate(view: View[P]) -> View[P]:
         @wraps(view)
-        def wrapped(request: HtmxHttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        def wrapped(
+            request: HtmxHttpRequest, *args: P.args, **kwargs: P.kwargs
+        ) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             where = scope(kwargs)

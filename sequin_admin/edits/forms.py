@@ -13,11 +13,16 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from django import forms
 from django.core import signing
 from django.http import QueryDict
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from sequin_admin.records.fields import FieldKind, FieldSpec
 from sequin_admin.records.values import fields_differing
@@ -173,9 +178,120 @@ class IndentedJSONField(forms.JSONField):
         return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+# The select's value that means "none of these": the text input beside it holds the value.
+OTHER_CHOICE = "__other__"
+
+
+def other_name(name: str) -> str:
+    return f"{name}.other"
+
+
+class PicklistWidget(forms.Select):
+    """A select of the values seen for the field, plus "other…" with a text input for any
+    other value (static/js/app.js shows that input only when "other…" is chosen). The post
+    carries the field under its own name, so the form's "left out means unchanged" holds."""
+
+    def __init__(self, *, values: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.values = list(values)
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        current = "" if value is None else str(value)
+        known = current == "" or current in self.values
+        self.choices = [
+            ("", "— empty —"),
+            *((v, v) for v in self.values),
+            (OTHER_CHOICE, "other…"),
+        ]
+        attrs = {
+            **(attrs or {}),
+            "data-other-input": f"id_{other_name(name)}",
+            "data-other-value": OTHER_CHOICE,
+        }
+        return super().get_context(name, current if known else OTHER_CHOICE, attrs)
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        select = super().render(name, value, attrs, renderer)
+        current = "" if value is None else str(value)
+        other = forms.TextInput(
+            attrs={
+                "class": "form-control mt-1",
+                "id": f"id_{other_name(name)}",
+                "aria-label": f"Other value of {name.removeprefix('data.')}",
+            }
+        ).render(other_name(name), "" if current in ("", *self.values) else current)
+        return format_html("{}{}", select, other)
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        chosen = data.get(name)
+        return data.get(other_name(name), "") if chosen == OTHER_CHOICE else chosen
+
+
+class UpstreamDateTimeField(forms.DateTimeField):
+    """A `datetime-local` input in the person's timezone, sent back in the upstream's own
+    spelling of instants (`Z`, `+0000` or `+00:00`, with as many fraction digits): an
+    instant left as it was comes back as the very text it was."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"})
+
+    def __init__(self, *, example: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.example = example
+
+    def prepare_value(self, value: Any) -> Any:
+        moment = parse_datetime(value) if isinstance(value, str) else value
+        if isinstance(moment, datetime):
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
+            return moment.strftime("%Y-%m-%dT%H:%M:%S")
+        return value
+
+    def clean(self, value: Any) -> Any:
+        moment = super().clean(value)
+        if moment is None:
+            return None
+        original = parse_datetime(self.example) if self.example else None
+        if original is not None and original.replace(microsecond=0) == moment:
+            return self.example  # untouched: not a change, whatever fraction it had
+        return spelled_like(moment, self.example)
+
+
+def spelled_like(moment: datetime, example: str) -> str:
+    """`moment` in UTC, written as `example` writes instants."""
+    moment = moment.astimezone(UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if fraction := re.search(r"\.(\d+)", example):
+        digits = len(fraction.group(1))
+        text += "." + f"{moment.microsecond:06d}"[:digits].ljust(digits, "0")
+    if example.endswith("Z") or not example:
+        return text + "Z"
+    zone = re.search(r"[+-]\d{2}:?\d{2}$", example)
+    return text + ("+00:00" if zone and ":" in zone.group(0) else "+0000")
+
+
+class UpstreamDateField(forms.DateField):
+    widget = forms.DateInput(attrs={"type": "date"})
+
+    def prepare_value(self, value: Any) -> Any:
+        return value  # the upstream's "YYYY-MM-DD" is the input's own format
+
+    def clean(self, value: Any) -> Any:
+        day = super().clean(value)
+        return day.isoformat() if day is not None else None
+
+
 def input_for(spec: FieldSpec) -> forms.Field:
     common: dict[str, Any] = {"label": spec.key, "required": False}
     kind: FieldKind = spec.kind
+    if spec.choices and kind == "text":
+        return forms.CharField(strip=False, widget=PicklistWidget(values=spec.choices), **common)
+    if kind == "date":
+        return UpstreamDateField(**common)
+    if kind == "datetime":
+        example = spec.value if isinstance(spec.value, str) else ""
+        return UpstreamDateTimeField(example=example, **common)
     if kind == "boolean":
         return BooleanChoiceField(allow_null=spec.value is None, **common)
     if kind == "integer":

@@ -20,7 +20,7 @@ from sequin_admin.mutations.reconcile import mutation_reconcile
 from sequin_admin.mutations.run import mutation_run
 from sequin_admin.mutations.selectors import mutation_for_form, mutation_of_record
 from sequin_admin.records.fields import FieldSpec, field_specs
-from sequin_admin.records.index import index_get
+from sequin_admin.records.index import index_get, index_picklists
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.records.refresh import collection_refresh, collection_state
 from sequin_admin.records.syncs import collection_exists
@@ -64,7 +64,13 @@ def consumer_names(*, sync_id: str, collection_id: str, ids: Sequence[str]) -> d
 def record_specs(*, state: FormState) -> list[FieldSpec]:
     """The form's fields, typed by what the listing saw of each field across the collection."""
     kinds = collection_state(sync_id=state.sync_id, collection_id=state.collection_id).field_kinds
-    return field_specs(collection_id=state.collection_id, data=state.values, sample_kinds=kinds)
+    picklists = index_picklists(sync_id=state.sync_id, collection_id=state.collection_id)
+    return field_specs(
+        collection_id=state.collection_id,
+        data=state.values,
+        sample_kinds=kinds,
+        picklists=picklists,
+    )
 
 
 def form_state_for(record: IndexedRecord) -> FormState:

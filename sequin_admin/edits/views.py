@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +20,8 @@ from sequin_admin.htmx import Fragment, HtmxHttpRequest
 from sequin_admin.mutations.models import Mutation
 from sequin_admin.mutations.selectors import record_timeline, replay_scope
 from sequin_admin.mutations.views import detail_context
-from sequin_admin.records.index import index_get
+from sequin_admin.records.index import index_get, index_references
+from sequin_admin.records.syncs import sync_name
 
 from .editor import editor_open, editor_post, posted_form, preview_of, request_preview
 from .replay import Action, Replay, replay_confirm, replay_plan
@@ -51,6 +54,10 @@ def record_detail(
     context = {
         **vars(editor),
         "preview": editor.preview,
+        "sync_name": partial(sync_name, sync_id=sync_id),
+        "references": index_references(
+            sync_id=sync_id, collection_id=collection_id, data=editor.record.data
+        ),
         "timeline": record_timeline(
             sync_id=sync_id, collection_id=collection_id, upstream_id=upstream_id
         ),

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from sequin_admin.access.decorators import Scope
 from sequin_admin.access.models import Role
 from sequin_admin.access.services import Person, scope_q
+from sequin_admin.records.index import titles_of
+from sequin_admin.records.titles import record_title
 
 from .models import Kind, Mutation, MutationRecord, Outcome, unanswered_before
 
@@ -147,6 +149,25 @@ def mutation_page(rows: QuerySet[Mutation], *, after: int | None) -> MutationPag
     more = len(fetched) > PAGE_SIZE
     fetched = fetched[:PAGE_SIZE]
     return MutationPage(rows=fetched, next_after=fetched[-1].pk if more and fetched else None)
+
+
+def with_record_titles(mutations: Iterable[Mutation]) -> None:
+    """Give each attempt's records (prefetched) a `title`: the indexed record's, looked up in
+    one query for all of them; else from the data the journal kept; else the upstream id."""
+    mutations = list(mutations)
+    prefetch_related_objects(mutations, "records")  # a no-op where the caller prefetched them
+    records = [(m, r) for m in mutations for r in m.records.all()]
+    found = titles_of((m.sync_id, m.collection_id, r.upstream_id) for m, r in records)
+    for m, r in records:
+        title = found.get((m.sync_id, m.collection_id, r.upstream_id))
+        if title is None:
+            kept = r.returned_data or r.before_data
+            title = (
+                record_title(collection_id=m.collection_id, data=kept, upstream_id=r.upstream_id)
+                if isinstance(kept, dict)
+                else r.upstream_id
+            )
+        r.title = title or "(new record)"  # type: ignore[attr-defined]
 
 
 def chart_days(*, days: int = CHART_DAYS) -> list[date]:

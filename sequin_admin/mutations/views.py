@@ -30,6 +30,7 @@ from .selectors import (
     mutation_scope,
     replay_role,
     usernames,
+    with_record_titles,
 )
 
 LIST_PAGE = "mutations/mutation_list.html"
@@ -44,9 +45,11 @@ def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
     # Only attempts on collections the person may see: the grants are one SQL filter.
     rows = mutation_filter(form.filters(), user=request.user)
     days = chart_days()
+    page = mutation_page(rows, after=_page_key(request.GET.get("after", "")))
+    with_record_titles(page.rows)
     context = {
         "form": form,
-        "page": mutation_page(rows, after=_page_key(request.GET.get("after", ""))),
+        "page": page,
         "chart": chart_of(attempts_per_day(rows, days=days), days=days),
         "users": usernames(user=request.user),
     }
@@ -91,6 +94,7 @@ def detail_context(mutation: Mutation, *, user: Person, **extra: object) -> dict
     adds the conflicts it met. Expects the attempt's records prefetched."""
     held = role_of(user=user, sync_id=mutation.sync_id, collection_id=mutation.collection_id) or 0
     needed = replay_role(kind=mutation.kind, record_count=len(mutation.records.all()))
+    with_record_titles([mutation])
     try:
         response_json = json.dumps(json.loads(mutation.response_body), indent=2)
     except ValueError:

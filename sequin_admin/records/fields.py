@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FieldKind = Literal["text", "longtext", "integer", "number", "boolean", "json"]
+FieldKind = Literal["text", "longtext", "integer", "number", "boolean", "json", "date", "datetime"]
+# Strings the upstream writes as dates or instants: "2024-01-15"; "2024-01-15T09:12:04Z",
+# HubSpot's "…04.123Z", Salesforce's "…04.000+0000", "…04+00:00".
+DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATETIME_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+# A text field is offered as a choice (a picklist) when a sample of the collection shows at
+# most this many distinct values, each seen on average at least twice.
+PICKLIST_MAX = 20
+PICKLIST_REPEATS = 2
 
 # Fields each provider sets itself; sending them earns a 400, so they are shown read-only.
 READ_ONLY_KEYS: dict[str, frozenset[str]] = {
@@ -73,6 +83,10 @@ def kind_of(value: Any) -> FieldKind | None:
     if isinstance(value, dict | list):
         return "json"
     text = str(value)
+    if DATE_TEXT.match(text):
+        return "date"
+    if DATETIME_TEXT.match(text):
+        return "datetime"
     return "longtext" if len(text) > LONG_TEXT or "\n" in text else "text"
 
 
@@ -93,7 +107,55 @@ def kinds_from_samples(
                 kinds[key] = kind
             elif (seen, kind) == ("integer", "number"):
                 kinds[key] = "number"
+            elif seen in ("date", "datetime") and kind in ("text", "longtext"):
+                kinds[key] = kind  # a field that also holds free text is edited as text
     return kinds
+
+
+def picklists_from_samples(
+    samples: Iterable[Mapping[str, Any]], *, collection_id: str
+) -> dict[str, list[str]]:
+    """Text fields whose values repeat from a small set (`Status`, `LeadSource`), each with
+    its values, most frequent first. Free-text fields a person tells records apart by (names,
+    emails, titles) never are, however few their values in a sample."""
+    seen: dict[str, Counter[str]] = {}
+    dropped: set[str] = set()
+    for data in samples:
+        for key, value in data.items():
+            if key in dropped or value is None or value == "":
+                continue
+            if not isinstance(value, str) or kind_of(value) != "text":
+                dropped.add(key)
+                seen.pop(key, None)
+                continue
+            counts = seen.setdefault(key, Counter())
+            counts[value] += 1
+            if len(counts) > PICKLIST_MAX:
+                dropped.add(key)
+                del seen[key]
+    return {
+        key: [value for value, _ in counts.most_common()]
+        for key, counts in seen.items()
+        if counts.total() >= PICKLIST_REPEATS * len(counts)
+        and telling_rank(key) == len(TELLING_KEYS)
+        and not is_read_only(collection_id, key)
+        and reference_collection(collection_id, key) is None
+    }
+
+
+def reference_collection(collection_id: str, key: str) -> str | None:
+    """The collection a field points into, by the provider's naming: Salesforce's `AccountId`
+    is an id of `salesforce:account`; HubSpot's `associatedcompanyid` one of `hubspot:company`;
+    Stripe's `customer` one of `stripe:customer`."""
+    provider = provider_of(collection_id)
+    leaf = key.rsplit(".", 1)[-1]
+    if provider == "salesforce" and leaf.endswith("Id") and len(leaf) > 2 and leaf != "Id":
+        return f"salesforce:{leaf[:-2].lower()}"
+    if provider == "hubspot" and leaf.startswith("associated") and leaf.endswith("id"):
+        return f"hubspot:{leaf.removeprefix('associated').removesuffix('id')}"
+    if provider == "stripe" and leaf in ("customer", "product", "price", "invoice"):
+        return f"stripe:{leaf}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -102,17 +164,25 @@ class FieldSpec:
     kind: FieldKind
     value: Any
     read_only: bool
+    # The values seen for a picklist field, most frequent first; empty for other fields.
+    choices: tuple[str, ...] = field(default=())
 
 
 def field_specs(
-    *, collection_id: str, data: Mapping[str, Any], sample_kinds: Mapping[str, FieldKind]
+    *,
+    collection_id: str,
+    data: Mapping[str, Any],
+    sample_kinds: Mapping[str, FieldKind],
+    picklists: Mapping[str, Iterable[str]] | None = None,
 ) -> list[FieldSpec]:
+    picklists = picklists or {}
     specs = [
         FieldSpec(
             key=key,
             kind=_kind_for(value, sample_kinds.get(key)),
             value=value,
             read_only=is_read_only(collection_id, key),
+            choices=tuple(picklists.get(key, ())),
         )
         for key, value in data.items()
     ]
@@ -125,6 +195,8 @@ def _kind_for(value: Any, sampled: FieldKind | None) -> FieldKind:
         return "longtext"
     if own == "integer" and sampled == "number":
         return "number"
+    if own in ("date", "datetime") and sampled in ("text", "longtext"):
+        return sampled
     return own or sampled or "text"
 
 

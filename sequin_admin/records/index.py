@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
+from django.core.cache import cache
+from django.db.models import Q
 from django.utils import timezone
 
 from sequin_admin.sequin import MutationRequest, MutationResult, Record
 
+from .fields import picklists_from_samples, reference_collection
 from .models import IndexedRecord
+from .titles import record_title
 
 SEARCH_TEXT_LIMIT = 10_000
 
@@ -128,3 +132,91 @@ def index_get(*, sync_id: str, collection_id: str, upstream_id: str) -> IndexedR
     return IndexedRecord.objects.filter(
         sync_id=sync_id, collection_id=collection_id, upstream_id=upstream_id
     ).first()
+
+
+RecordKey = tuple[str, str, str]  # sync_id, collection_id, upstream_id
+
+
+def titles_of(keys: Iterable[RecordKey]) -> dict[RecordKey, str]:
+    """Titles of the indexed records among `keys`, in one query; records not indexed are left
+    out (the caller picks what else to show)."""
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for sync_id, collection_id, upstream_id in keys:
+        if upstream_id:
+            wanted.setdefault((sync_id, collection_id), set()).add(upstream_id)
+    if not wanted:
+        return {}
+    where = Q()
+    for (sync_id, collection_id), upstream_ids in wanted.items():
+        where |= Q(sync_id=sync_id, collection_id=collection_id, upstream_id__in=upstream_ids)
+    rows = IndexedRecord.objects.filter(where).values_list(
+        "sync_id", "collection_id", "upstream_id", "data"
+    )
+    return {
+        (sync_id, collection_id, upstream_id): record_title(
+            collection_id=collection_id, data=data, upstream_id=upstream_id
+        )
+        for sync_id, collection_id, upstream_id, data in rows
+    }
+
+
+# The newest records of a collection a picklist's values are read from, and how long they
+# are kept: a record page reads them from the cache, not from a scan of the collection.
+PICKLIST_SAMPLE = 500
+PICKLIST_CACHE_SECONDS = 300
+
+
+def index_picklists(*, sync_id: str, collection_id: str) -> dict[str, list[str]]:
+    """The collection's picklist fields and the values seen for each (`fields.py`)."""
+    key = f"sequin_admin:picklists:{sync_id}:{collection_id}"
+    found: dict[str, list[str]] | None = cache.get(key)
+    if found is None:
+        # The keyset index's order: a range scan of the newest rows, not a sort.
+        sample = (
+            IndexedRecord.objects.filter(
+                sync_id=sync_id, collection_id=collection_id, deleted__in=[False]
+            )
+            .order_by("-updated_idx", "-id")
+            .values_list("data", flat=True)[:PICKLIST_SAMPLE]
+        )
+        found = picklists_from_samples(sample, collection_id=collection_id)
+        cache.set(key, found, PICKLIST_CACHE_SECONDS)
+    return found
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A field's value that is the id of another indexed record."""
+
+    path: str
+    sync_id: str
+    collection_id: str
+    upstream_id: str
+    title: str
+
+
+def index_references(
+    *, sync_id: str, collection_id: str, data: Mapping[str, Any]
+) -> dict[str, list[Reference]]:
+    """The record's fields (top-level and one level down, as `properties.associatedcompanyid`)
+    that hold the id of another record found in the index, by top-level key; one query."""
+    wanted: dict[RecordKey, list[str]] = {}
+    for path, value in _paths(data):
+        target = reference_collection(collection_id, path)
+        if target and isinstance(value, str | int) and not isinstance(value, bool) and value:
+            wanted.setdefault((sync_id, target, str(value)), []).append(path)
+    found: dict[str, list[Reference]] = {}
+    for key, title in titles_of(wanted).items():
+        for path in wanted[key]:
+            reference = Reference(path, key[0], key[1], key[2], title)
+            found.setdefault(path.split(".", 1)[0], []).append(reference)
+    return found
+
+
+def _paths(data: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            for inner, inner_value in value.items():
+                yield f"{key}.{inner}", inner_value
+        else:
+            yield key, value

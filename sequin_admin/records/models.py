@@ -6,7 +6,10 @@ collection, so the admin keeps what it has listed (and what every mutation retur
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+
+from .titles import record_title
 
 
 class IndexedCollection(models.Model):
@@ -71,3 +74,30 @@ class IndexedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.collection_id} {self.upstream_id}"
+
+    @property
+    def title(self) -> str:
+        """What a person calls the record (`titles.py`)."""
+        return record_title(
+            collection_id=self.collection_id, data=self.data, upstream_id=self.upstream_id
+        )
+
+
+class ColumnChoice(models.Model):
+    """The columns a person last picked for a collection, shown when the address names none."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    sync_id = models.CharField(max_length=100)
+    collection_id = models.CharField(max_length=200)
+    columns = models.JSONField(default=list)
+    chosen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "sync_id", "collection_id"], name="unique_column_choice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.collection_id}: {', '.join(self.columns)}"

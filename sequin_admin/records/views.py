@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -17,8 +18,8 @@ from sequin_admin.access.services import collections_visible, syncs_visible
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
 
+from .columns import columns_chosen
 from .export import EXPORT_FORMATS, export_csv, export_json, export_rows
-from .fields import telling_columns
 from .listing import (
     FILTER_OPS,
     FieldChoices,
@@ -38,7 +39,7 @@ from .listing_params import (
 from .models import IndexedCollection
 from .refresh import collection_refresh as refresh
 from .refresh import collection_state
-from .syncs import collection_exists, collections_of, sync_get
+from .syncs import collection_exists, collections_of, sync_get, sync_name
 from .syncs import sync_list as syncs_listed
 
 COLLECTION_PAGE = "records/collection_detail.html"
@@ -108,14 +109,21 @@ def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str
     all_keys = list(state.field_kinds) or list(
         dict.fromkeys(key for row in page.rows for key in row.data)
     )
-    chosen = [c for c in request.GET.getlist("col") if c in all_keys]
-    columns = chosen or telling_columns(all_keys, collection_id=collection_id)
+    columns = columns_chosen(
+        user=request.user,
+        sync_id=sync_id,
+        collection_id=collection_id,
+        asked=request.GET.getlist("col"),
+        known=all_keys,
+    )
     count = index_count(
         sync_id=sync_id, collection_id=collection_id, query=query, state=state, page=page
     )
     choices = field_choices(state=state)
     context = {
         "sync_id": sync_id,
+        # Called by the page's breadcrumbs only, not by a live search's fragment.
+        "sync_name": partial(sync_name, sync_id=sync_id),
         "collection_id": collection_id,
         "state": state,
         "page": page,

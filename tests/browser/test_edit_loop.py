@@ -10,6 +10,7 @@ from django.conf import LazySettings
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
 from sequin_admin.mutations.models import Mutation, Outcome
+from sequin_admin.records.titles import record_title
 from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
@@ -32,7 +33,10 @@ def test_find_a_record_by_search_and_open_it(signed_in_page: Page, sandbox: Sand
     page.get_by_label("Search values").fill(contact["data"]["Email"])
     expect(page).to_have_url(re.compile(r"\?q="))
     expect(page.locator("#results tbody tr")).to_have_count(1)
-    page.get_by_role("link", name=contact["upstream_id"]).click()
+    title = record_title(
+        collection_id=CONTACTS, data=contact["data"], upstream_id=contact["upstream_id"]
+    )
+    page.locator("#results").get_by_role("link", name=title, exact=True).click()
     expect(field(page, "Email")).to_have_value(contact["data"]["Email"])
 
 

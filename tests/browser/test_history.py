@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from sequin_admin.mutations.models import Mutation, Outcome
+from sequin_admin.records.titles import record_title
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
 from tests.helpers import CONTACTS, field, open_contact, upstream
@@ -26,7 +27,10 @@ def test_review_an_entrys_diff(signed_in_page: Page, sandbox: SandboxServer) -> 
     send_title(page, "Reviewed title")
     expect(page.get_by_text("Saved upstream.")).to_be_visible()
     page.get_by_role("link", name="History").click()
-    expect(page.locator("#history-table")).to_contain_text(contact["upstream_id"])
+    title = record_title(
+        collection_id=CONTACTS, data=contact["data"], upstream_id=contact["upstream_id"]
+    )
+    expect(page.locator("#history-table")).to_contain_text(title)  # the record by its title
     page.get_by_label("Outcome", exact=True).select_option("failed")
     expect(page.locator("#no-history")).to_be_visible()  # htmx re-rendered the results
     expect(page).to_have_url(re.compile(r"outcome=failed"))

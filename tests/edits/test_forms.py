@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
+import zoneinfo
+from datetime import datetime
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from sequin_admin.edits.forms import (
     MAX_JSON_DEPTH,
     MAX_VALUE_CHARS,
+    OTHER_CHOICE,
     FormState,
     RecordForm,
     fields_named_in,
     parse_new_value,
+    spelled_like,
 )
-from sequin_admin.records.fields import field_specs
+from sequin_admin.records.fields import field_specs, kinds_from_samples
 
 DATA: dict[str, Any] = {
     "Id": "0031",
@@ -183,3 +189,107 @@ def test_a_changed_value_longer_than_the_bound_is_refused() -> None:
     new = posted(new_field_name="Notes", new_field_value="x" * (MAX_VALUE_CHARS + 1))
     assert not new.is_valid() and "new_field_value" in new.errors
     assert posted(**{"data.FirstName": "x" * (MAX_VALUE_CHARS - 2)}).is_valid()
+
+
+TYPED: dict[str, Any] = {
+    "LeadSource": "Web",
+    "Birthdate": "1990-04-01",
+    "LastCallAt": "2024-01-15T09:12:04.120+0000",
+    "Title": "CTO",
+}
+
+
+def typed_form(posted: dict[str, str] | None = None) -> RecordForm:
+    state = FormState(
+        sync_id="s",
+        collection_id="salesforce:contact",
+        upstream_id="0031",
+        updated_idx=7,
+        values=TYPED,
+    )
+    kinds = kinds_from_samples([TYPED])
+    specs = field_specs(
+        collection_id="salesforce:contact",
+        data=TYPED,
+        sample_kinds=kinds,
+        picklists={"LeadSource": ["Web", "Partner", "Trade Show"]},
+    )
+    if posted is None:
+        return RecordForm(form_state=state, specs=specs)
+    data = {"state": state.sign(), **posted}
+    return RecordForm(data, form_state=FormState.load(data["state"]), specs=specs)
+
+
+def as_posted_by_the_page(form: RecordForm) -> dict[str, str]:
+    """The inputs' rendered values, as a browser would post them untouched."""
+    html = str(form)
+    return {
+        name: value for name, value in re.findall(r'name="(data\.[^"]+)"[^>]*value="([^"]*)"', html)
+    } | {"data.LeadSource": "Web"}
+
+
+def test_date_fields_get_date_inputs_and_round_trip() -> None:
+    html = str(typed_form()["data.Birthdate"])
+    assert 'type="date"' in html and 'value="1990-04-01"' in html
+    changed = typed_form({"data.Birthdate": "1990-04-02"})
+    assert changed.is_valid(), changed.errors
+    assert changed.changes == {"Birthdate": "1990-04-02"}
+
+
+def test_datetimes_show_in_the_persons_timezone_and_go_back_in_the_upstreams_spelling() -> None:
+    with timezone.override(zoneinfo.ZoneInfo("Europe/Oslo")):
+        html = str(typed_form()["data.LastCallAt"])
+        assert 'type="datetime-local"' in html and 'value="2024-01-15T10:12:04"' in html
+        untouched = typed_form(as_posted_by_the_page(typed_form()))
+        assert untouched.is_valid(), untouched.errors
+        assert untouched.changes == {}  # the lost milliseconds are no change
+        moved = typed_form({"data.LastCallAt": "2024-07-01T02:30"})
+        assert moved.is_valid(), moved.errors
+        assert moved.changes == {"LastCallAt": "2024-07-01T00:30:00.000+0000"}  # CEST is +2
+
+
+@pytest.mark.parametrize(
+    ("example", "expected"),
+    [
+        ("2024-01-15T09:12:04.123Z", "2024-07-01T00:30:00.000Z"),
+        ("2024-01-15T09:12:04Z", "2024-07-01T00:30:00Z"),
+        ("2024-01-15T09:12:04+00:00", "2024-07-01T00:30:00+00:00"),
+        ("", "2024-07-01T00:30:00Z"),
+    ],
+)
+def test_instants_are_spelled_as_the_upstream_spells_them(example: str, expected: str) -> None:
+    moment = datetime(2024, 7, 1, 2, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Oslo"))
+    assert spelled_like(moment, example) == expected
+
+
+def test_picklists_offer_the_values_seen_plus_other() -> None:
+    html = str(typed_form()["data.LeadSource"])
+    assert '<option value="Web" selected>Web</option>' in html
+    assert f'<option value="{OTHER_CHOICE}">other…</option>' in html
+    assert 'name="data.LeadSource.other"' in html
+    assert 'data-other-input="id_data.LeadSource.other"' in html
+    picked = typed_form({"data.LeadSource": "Partner"})
+    assert picked.is_valid() and picked.changes == {"LeadSource": "Partner"}
+    other = typed_form({"data.LeadSource": OTHER_CHOICE, "data.LeadSource.other": "Podcast"})
+    assert other.is_valid() and other.changes == {"LeadSource": "Podcast"}
+    assert str(typed_form()["data.Title"]).startswith("<input")  # free text stays text
+
+
+def test_a_value_outside_the_picklist_shows_under_other() -> None:
+    state_values = {**TYPED, "LeadSource": "<Podcast>"}
+    specs = field_specs(
+        collection_id="salesforce:contact",
+        data=state_values,
+        sample_kinds={},
+        picklists={"LeadSource": ["Web"]},
+    )
+    state = FormState(
+        sync_id="s",
+        collection_id="salesforce:contact",
+        upstream_id="0031",
+        updated_idx=7,
+        values=state_values,
+    )
+    html = str(RecordForm(form_state=state, specs=specs)["data.LeadSource"])
+    assert f'<option value="{OTHER_CHOICE}" selected>' in html
+    assert 'value="&lt;Podcast&gt;"' in html

@@ -710,3 +710,25 @@ def test_a_viewer_reads_the_record_page_without_its_buttons(
     Grant.objects.filter(user=viewer).update(role=Role.EDITOR)
     html = open_record(client, record).html
     assert 'id="read-only-notice"' not in html and "Send to Sequin" in html
+
+
+def test_record_page_reads_as_the_record_with_typed_inputs_and_linked_references(
+    signed_in: Client, indexed: Indexed
+) -> None:
+    account = indexed("salesforce:account")
+    account.data = {**account.data, "Name": "<Acme & Co>"}
+    account.save()
+    contact = indexed("salesforce:contact", data__LeadSource__isnull=False)
+    contact.data = {**contact.data, "AccountId": account.upstream_id, "LastName": "<Lovelace>"}
+    contact.save()
+    html = open_record(signed_in, contact).html
+    title = "&lt;Lovelace&gt;" if not contact.data.get("FirstName") else None
+    heading = html.split('<h1 class="h4" id="record-title">', 1)[1].split("</h1>", 1)[0]
+    assert (title or f"{contact.data['FirstName']} &lt;Lovelace&gt;") in heading
+    assert contact.upstream_id in heading
+    crumbs = html.split('aria-label="breadcrumb"', 1)[1].split("</ol>", 1)[0]
+    assert ">Acme Salesforce (production)</a>" in crumbs and "&lt;Lovelace&gt;</li>" in crumbs
+    account_url = f"/syncs/{account.sync_id}/salesforce:account/{account.upstream_id}/"
+    assert f'<a href="{account_url}">&lt;Acme &amp; Co&gt;</a>' in html
+    assert '<select name="data.LeadSource" class="picklistwidget form-select"' in html
+    assert 'name="data.LeadSource.other"' in html

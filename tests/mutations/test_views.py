@@ -18,6 +18,7 @@ from sequin_admin.access.models import Grant, Role
 from sequin_admin.mutations.journal import journal_start
 from sequin_admin.mutations.models import Mutation, Outcome, Source
 from sequin_admin.mutations.selectors import PAGE_SIZE
+from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
 from sequin_admin.sequin import MutationRequest
@@ -331,3 +332,44 @@ def test_the_detail_offers_only_the_buttons_the_person_may_use(
         html = client.get(f"/mutations/{unknown.pk}/").content.decode()
         assert (">Retry<" in html) is shown
         assert (">Check again<" in html) is shown
+
+
+def index_people(n: int) -> None:
+    IndexedRecord.objects.all().delete()
+    IndexedRecord.objects.bulk_create(
+        IndexedRecord(
+            sync_id="s1",
+            collection_id="salesforce:contact",
+            upstream_id=f"u{i}",
+            data={"FirstName": f"<i>Ada{i}</i>", "LastName": "Lovelace"},
+        )
+        for i in range(n)
+    )
+
+
+def page_queries_and_html(client: Client) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/mutations/").content.decode()
+    return len(queries.captured_queries), html
+
+
+def test_history_shows_record_titles_in_queries_that_do_not_grow_with_the_page(
+    signed_in: Client, user: User
+) -> None:
+    journal(2, user=user)
+    index_people(2)
+    few, html = page_queries_and_html(signed_in)
+    assert ">&lt;i&gt;Ada1&lt;/i&gt; Lovelace</a>" in html
+    journal(40, user=user)  # u0 … u39, most of them not indexed
+    index_people(30)
+    many, html = page_queries_and_html(signed_in)
+    assert ">&lt;i&gt;Ada29&lt;/i&gt; Lovelace</a>" in html
+    assert 'title="u35">u35</a>' in html  # not indexed: the id
+    assert many == few
+
+
+def test_mutation_detail_names_the_record_by_its_title(signed_in: Client, user: User) -> None:
+    (entry,) = journal(1, user=user)
+    index_people(1)
+    html = signed_in.get(f"/mutations/{entry.pk}/").content.decode()
+    assert 'class="record-title" href="/syncs/s1/salesforce:contact/u0/">&lt;i&gt;Ada0' in html

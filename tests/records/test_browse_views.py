@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import connection
 from django.http import QueryDict
 from django.test import Client
@@ -19,7 +21,8 @@ from django.test.utils import CaptureQueriesContext
 from sequin_admin.access.models import Grant, Role
 from sequin_admin.records import export, listing
 from sequin_admin.records.listing import ListingQuery, index_matching, index_page
-from sequin_admin.records.models import IndexedCollection, IndexedRecord
+from sequin_admin.records.models import ColumnChoice, IndexedCollection, IndexedRecord
+from sequin_admin.records.syncs import sync_name
 from sequin_admin.sandbox.demo_data import HUBSPOT_SYNC_ID, SALESFORCE_SYNC_ID, STRIPE_SYNC_ID
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
@@ -502,3 +505,99 @@ def test_a_live_update_pushes_the_address_without_the_empty_condition_row(
     )
     assert response.status_code == 200
     assert response["HX-Push-Url"] == f"{LEADS_PAGE}?q=calm"
+
+
+CONTACTS = f"/syncs/{SALESFORCE_SYNC_ID}/salesforce:contact/"
+
+
+def test_rows_read_as_records_with_their_titles_linked_and_values_escaped(
+    signed_in: Client, sandbox: SandboxServer
+) -> None:
+    signed_in.get(CONTACTS)
+    row = IndexedRecord.objects.filter(collection_id="salesforce:contact").order_by("pk")[0]
+    row.data = {
+        **row.data,
+        "FirstName": "<b>Ada</b>",
+        "LastName": "Lovelace",
+        "Title": "<script>alert(1)</script>",
+    }
+    row.save()
+    html = signed_in.get(
+        CONTACTS, {"q": row.upstream_id, "col": ["Title", "HasOptedOutOfEmail"]}
+    ).content.decode()
+    href = f"{CONTACTS}{row.upstream_id}/"
+    link = f'<a class="row-link" href="{href}">&lt;b&gt;Ada&lt;/b&gt; Lovelace</a>'
+    assert link in html
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in html
+    assert "<script>alert" not in html and "<b>Ada" not in html
+    assert 'class="visually-hidden">' in html  # HasOptedOutOfEmail as a mark
+    # The breadcrumbs name the sync, not its id.
+    assert '">Acme Salesforce (production)</a></li>' in html
+
+
+def test_the_sync_name_costs_no_call_to_sequin_per_page(
+    signed_in: Client, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    signed_in.get(COMPANIES)
+    sandbox.wait_idle()
+    cache.clear()
+    with caplog.at_level(logging.INFO, logger="sequin_admin.sandbox"):
+        caplog.clear()
+        for _ in range(4):
+            html = signed_in.get(COMPANIES).content.decode()
+            assert '">Acme HubSpot</a></li>' in html
+        sandbox.wait_idle()
+    asked = [r for r in caplog.records if "/v1/syncs" in r.getMessage()]
+    assert len(asked) == 1  # the first view lists the syncs once; the others read the cache
+
+
+def test_sync_name_falls_back_to_the_id_when_sequin_cannot_list_syncs(
+    signed_in: Client, sandbox: SandboxServer
+) -> None:
+    cache.clear()
+    sandbox.faults.set(Fault(kind="garbage", match="/v1/syncs", count=0))
+    assert sync_name(sync_id=HUBSPOT_SYNC_ID) == HUBSPOT_SYNC_ID
+    sandbox.faults.clear()
+    assert sync_name(sync_id=HUBSPOT_SYNC_ID) == "Acme HubSpot"
+
+
+def test_the_persons_timezone_from_the_browser_shows_the_times(
+    signed_in: Client, sandbox: SandboxServer
+) -> None:
+    signed_in.get(CONTACTS)
+    row = IndexedRecord.objects.filter(collection_id="salesforce:contact").order_by("pk")[0]
+    row.data = {**row.data, "Description": "2024-07-01T00:00:00Z"}
+    row.save()
+    query = {"q": row.upstream_id, "col": "Description"}
+    assert ">2024-07-01 00:00 UTC</time>" in signed_in.get(CONTACTS, query).content.decode()
+    signed_in.cookies["tz"] = "America/New_York"
+    assert ">2024-06-30 20:00 EDT</time>" in signed_in.get(CONTACTS, query).content.decode()
+    signed_in.cookies["tz"] = "../../etc/passwd"
+    assert ">2024-07-01 00:00 UTC</time>" in signed_in.get(CONTACTS, query).content.decode()
+
+
+def test_columns_are_remembered_per_person_and_collection(
+    signed_in: Client, sandbox: SandboxServer, user: User
+) -> None:
+    signed_in.get(COMPANIES + "?col=country&col=annualrevenue")
+    header = signed_in.get(COMPANIES).content.decode().split("<thead>", 1)[1].split("</thead>")[0]
+    assert "<th>country</th><th>annualrevenue</th>" in header
+    other = Client()
+    other.force_login(User.objects.create_user("bea"))
+    header = other.get(COMPANIES).content.decode().split("<thead>", 1)[1].split("</thead>")[0]
+    assert "<th>name</th>" in header and "<th>annualrevenue</th>" not in header
+    assert ColumnChoice.objects.get(user=user).columns == ["country", "annualrevenue"]
+    # A live search sends the columns again: nothing more is written.
+    with CaptureQueriesContext(connection) as queries:
+        signed_in.get(COMPANIES, {"q": "a", "col": ["country", "annualrevenue"]})
+    assert not [q for q in queries.captured_queries if "records_columnchoice" in q["sql"]][1:]
+
+
+def test_the_records_table_scrolls_in_its_own_focusable_labelled_box(
+    signed_in: Client, sandbox: SandboxServer
+) -> None:
+    html = signed_in.get(COMPANIES).content.decode()
+    assert (
+        '<div class="table-responsive table-scroll mb-2" tabindex="0" role="region" '
+        'aria-label="Records of hubspot:company">' in html
+    )

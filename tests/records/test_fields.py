@@ -6,6 +6,8 @@ from sequin_admin.records.fields import (
     field_specs,
     is_read_only,
     kinds_from_samples,
+    picklists_from_samples,
+    reference_collection,
     telling_columns,
 )
 from sequin_admin.records.values import same_value
@@ -62,3 +64,40 @@ def test_same_value_is_json_equality() -> None:
     assert not same_value(True, 1)
     assert not same_value("", None)
     assert same_value({"a": [1, {"b": None}]}, {"a": [1.0, {"b": None}]})
+
+
+def test_dates_and_instants_are_their_own_kinds_unless_the_field_holds_text_too() -> None:
+    kinds = kinds_from_samples(
+        [
+            {"Birthdate": "1990-04-01", "At": "2024-01-15T09:12:04.000+0000", "Note": "1990-04-01"},
+            {"Birthdate": None, "At": "2024-01-15T09:12:04.123Z", "Note": "call back"},
+        ]
+    )
+    assert kinds == {"Birthdate": "date", "At": "datetime", "Note": "text"}
+
+
+def test_picklists_are_text_fields_with_few_repeated_values() -> None:
+    samples = [
+        {"LeadSource": source, "Email": f"p{i}@x.io", "Title": "CTO", "Type": None, "Id": "1"}
+        for i, source in enumerate(["Web", "Partner", "Web", "Web", "Partner", ""] * 4)
+    ]
+    samples.append({"Score": 3, "Status": "Open", "Tags": ["a"]})
+    samples.append({"Status": "Open"})
+    found = picklists_from_samples(samples, collection_id="salesforce:contact")
+    # Email has as many values as records; Title is free text a person names records by;
+    # Id is read-only.
+    assert found == {"LeadSource": ["Web", "Partner"], "Status": ["Open"]}
+    many = [{"City": f"c{i % 30}"} for i in range(300)]
+    assert picklists_from_samples(many, collection_id="x:y") == {}
+
+
+def test_reference_fields_point_into_the_providers_collections() -> None:
+    assert reference_collection("salesforce:contact", "AccountId") == "salesforce:account"
+    assert reference_collection("salesforce:contact", "Id") is None
+    assert reference_collection("hubspot:contact", "associatedcompanyid") == "hubspot:company"
+    assert (
+        reference_collection("hubspot:contact", "properties.associatedcompanyid")
+        == "hubspot:company"
+    )
+    assert reference_collection("stripe:invoice", "customer") == "stripe:customer"
+    assert reference_collection("stripe:customer", "email") is None
