@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .models import IndexedRecord
+from .search import search_rows
 
 DeletedFilter = Literal["live", "deleted", "all"]
 DELETED_FILTERS: tuple[DeletedFilter, ...] = ("live", "deleted", "all")
@@ -37,8 +38,7 @@ def index_page(
         # `deleted__in`, not `deleted=False`: SQLite renders the latter as `NOT "deleted"`,
         # which cannot use the keyset index and sorts the whole collection (make bench).
         rows = rows.filter(deleted__in=[deleted == "deleted"])
-    for term in search_terms(q):
-        rows = rows.filter(search_text__contains=term)
+    rows = search_rows(rows, search_terms(q), sync_id=sync_id, collection_id=collection_id)
     backwards = False
     if after and (key := _parse_key(after)):
         # `updated_idx <= k` bounds an index range scan; the exclude breaks ties on id.
