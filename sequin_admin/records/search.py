@@ -58,8 +58,10 @@ def _candidate_ids(
     # CROSS JOIN makes SQLite read the FTS matches first and look each row up by id; left to
     # itself it walks the collection's keyset index and tests every row against the matches.
     table = IndexedRecord._meta.db_table
-    sql = (  # nosec B608 # table names are constants, every value is bound
-        f"SELECT r.id FROM {FTS_TABLE} CROSS JOIN {table} AS r ON r.id = {FTS_TABLE}.rowid "
+    # Table names are constants, every value is bound.
+    sql = (
+        f"SELECT r.id FROM {FTS_TABLE} CROSS JOIN {table} AS r "  # nosec B608
+        f"ON r.id = {FTS_TABLE}.rowid "
         f"WHERE {FTS_TABLE} MATCH %s AND r.sync_id = %s AND r.collection_id = %s LIMIT %s"
     )
     with connection.cursor() as cursor:
@@ -79,8 +81,9 @@ def _trigram_candidate_ids(
     """
     table = IndexedRecord._meta.db_table
     likes = " AND ".join(["search_text LIKE %s"] * len(indexed))
-    sql = (  # nosec B608 # the table name is a constant, every value is bound
-        f"WITH matching AS MATERIALIZED (SELECT id, sync_id, collection_id FROM {table} "
+    # The table name is a constant, every value is bound.
+    sql = (
+        f"WITH matching AS MATERIALIZED (SELECT id, sync_id, collection_id FROM {table} "  # nosec B608
         f"WHERE {likes}) "
         "SELECT id FROM matching WHERE sync_id = %s AND collection_id = %s LIMIT %s"
     )
