@@ -91,8 +91,14 @@ test: install browser-deps lint var
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 
+# make bench: every benchmark at 1,000,000 records on SQLite, then on PostgreSQL (a database
+# named *bench* is dropped and made again); BENCH_ARGS="--records 100000" for a quicker run.
+BENCH_ARGS ?=
+BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/sequin_admin_bench
+
 bench: install var
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_POSTGRES_URL) $(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles

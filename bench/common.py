@@ -39,6 +39,7 @@ def environment() -> Iterator[Environment]:
     with tempfile.TemporaryDirectory(prefix="sequin-bench-") as tmp:
         if not os.environ.get("DATABASE_URL"):
             os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+        _recreate_postgres_bench_database(os.environ["DATABASE_URL"])
         # The benchmarks send hundreds of mutations: they must reach the sandbox and never a
         # real Sequin, whatever the caller's environment says.
         os.environ.pop("SEQUIN_API_URL", None)
@@ -69,6 +70,30 @@ def environment() -> Iterator[Environment]:
             sandbox.stop()
             # Before the temporary directory goes: SQLite keeps its file open.
             connections.close_all()
+
+
+def _recreate_postgres_bench_database(url: str) -> None:
+    """A PostgreSQL database whose name contains "bench" is dropped and made again, so every
+    run starts from tables in the state a first fill leaves them (never analyzed); any other
+    database is used as it is."""
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+
+    db = dj_database_url.parse(url)
+    if "postgres" not in str(db["ENGINE"]) or "bench" not in str(db["NAME"]):
+        return
+    with psycopg.connect(
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        name = sql.Identifier(str(db["NAME"]))
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def _describe(db: Mapping[str, Any]) -> str:

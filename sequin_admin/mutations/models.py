@@ -105,6 +105,9 @@ class Mutation(models.Model):
             models.Index(
                 fields=["sync_id", "collection_id", "-created_at"], name="mutation_collection"
             ),
+            # The history filtered by a person, newest first (`?user=`): without it a page
+            # walks the whole journal by id, filtering every row.
+            models.Index(fields=["username", "-id"], name="mutation_username"),
         ]
 
     def __str__(self) -> str:

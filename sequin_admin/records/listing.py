@@ -43,6 +43,7 @@ from django.http import QueryDict
 from .field_indexes import FieldCondition, FieldValue, field_index_ensure, is_field_path, value_at
 from .fields import FieldKind
 from .models import IndexedCollection, IndexedRecord
+from .search import search_rows
 
 DeletedFilter = Literal["live", "deleted", "all"]
 DELETED_FILTERS: tuple[DeletedFilter, ...] = ("live", "deleted", "all")
@@ -260,8 +261,7 @@ def index_matching(
         # `deleted__in`, not `deleted=False`: SQLite renders the latter as `NOT "deleted"`,
         # which cannot use the keyset index and sorts the whole collection (make bench).
         rows = rows.filter(deleted__in=[query.deleted == "deleted"])
-    for term in search_terms(query.q):
-        rows = rows.filter(search_text__contains=term)
+    rows = search_rows(rows, search_terms(query.q), sync_id=sync_id, collection_id=collection_id)
     for f in query.filters:
         rows = rows.filter(_condition(f, kinds.get(f.path)))
     for path in _indexed_paths(query):

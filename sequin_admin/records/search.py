@@ -1,0 +1,117 @@
+"""`?q=` on the record index: every term must appear in a record's search text, as a substring.
+
+The rows are found through what each database offers (migration 0005): on SQLite an FTS5
+trigram table, on PostgreSQL a pg_trgm GIN index. Neither query plan is left to chance on the
+listing's own query, which is ordered by the keyset index and would rather walk that index,
+filtering every row, than fetch a handful of rows and sort them (a term that matches nothing
+then reads the whole collection). So a search first asks the text index for the matching ids,
+at most CANDIDATE_LIMIT of them; when there are no more than that, the page is chosen among
+those ids only. A term common enough to match more rows is also common enough that walking the
+keyset index finds a page of matches quickly, and that is what happens then.
+
+Terms shorter than three characters have no trigram: they narrow the rows by LIKE only.
+A SQLite without FTS5 or its trigram tokenizer searches by LIKE alone: slower, same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connections, transaction
+from django.db.models import QuerySet
+
+from .models import IndexedRecord
+
+CANDIDATE_LIMIT = 1_000
+TRIGRAM = 3
+FTS_TABLE = "records_indexedrecord_fts"
+
+# Per database (alias and name): whether migration 0005 made the FTS5 table there.
+_fts_known: dict[tuple[str, str], bool] = {}
+
+
+def search_rows(
+    rows: QuerySet[IndexedRecord], terms: Sequence[str], *, sync_id: str, collection_id: str
+) -> QuerySet[IndexedRecord]:
+    """`rows` (of one collection) narrowed to those whose search text contains every term."""
+    for term in terms:
+        rows = rows.filter(search_text__contains=term)
+    indexed = [term for term in terms if len(term) >= TRIGRAM]
+    if not indexed:
+        return rows
+    ids = _candidate_ids(rows, indexed, sync_id=sync_id, collection_id=collection_id)
+    if ids is None or len(ids) > CANDIDATE_LIMIT:
+        return rows
+    return rows.filter(id__in=ids)
+
+
+def _candidate_ids(
+    rows: QuerySet[IndexedRecord], indexed: Sequence[str], *, sync_id: str, collection_id: str
+) -> list[int] | None:
+    """Up to CANDIDATE_LIMIT + 1 ids of the collection the text index finds for the terms (the
+    caller's query still applies every condition), or None where there is no text index."""
+    connection = connections[rows.db]
+    if connection.vendor == "postgresql":
+        return _trigram_candidate_ids(rows.db, indexed, sync_id, collection_id)
+    if connection.vendor != "sqlite" or not _has_fts(rows.db):
+        return None
+    # CROSS JOIN makes SQLite read the FTS matches first and look each row up by id; left to
+    # itself it walks the collection's keyset index and tests every row against the matches.
+    table = IndexedRecord._meta.db_table
+    # Table names are constants, every value is bound.
+    sql = (
+        f"SELECT r.id FROM {FTS_TABLE} CROSS JOIN {table} AS r "  # nosec B608
+        f"ON r.id = {FTS_TABLE}.rowid "
+        f"WHERE {FTS_TABLE} MATCH %s AND r.sync_id = %s AND r.collection_id = %s LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [fts_phrases(indexed), sync_id, collection_id, CANDIDATE_LIMIT + 1])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _trigram_candidate_ids(
+    alias: str, indexed: Sequence[str], sync_id: str, collection_id: str
+) -> list[int]:
+    """The GIN trigram index's matches, whatever the table's statistics say.
+
+    On a table never analyzed (a first fill leaves one) the planner believes it tiny and
+    walks a B-tree index of the collection, filtering every row. The CTE holds only the LIKE
+    conditions, which no B-tree serves, and with sequential scans priced out for this one
+    statement the bitmap scan of the trigram index is the plan left.
+    """
+    table = IndexedRecord._meta.db_table
+    likes = " AND ".join(["search_text LIKE %s"] * len(indexed))
+    # The table name is a constant, every value is bound.
+    sql = (
+        f"WITH matching AS MATERIALIZED (SELECT id, sync_id, collection_id FROM {table} "  # nosec B608
+        f"WHERE {likes}) "
+        "SELECT id FROM matching WHERE sync_id = %s AND collection_id = %s LIMIT %s"
+    )
+    patterns = ["%" + connections[alias].ops.prep_for_like_query(term) + "%" for term in indexed]
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
+        )
+        (previous, _) = cursor.fetchone()
+        cursor.execute(sql, [*patterns, sync_id, collection_id, CANDIDATE_LIMIT + 1])
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [previous])
+    return ids
+
+
+def fts_phrases(terms: Sequence[str]) -> str:
+    """An FTS5 query that every term must match, each a quoted phrase (taken literally; with
+    the trigram tokenizer a phrase matches as a substring)."""
+    return " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+def _has_fts(alias: str) -> bool:
+    connection = connections[alias]
+    key = (alias, str(connection.settings_dict["NAME"]))
+    if key not in _fts_known:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [FTS_TABLE]
+            )
+            _fts_known[key] = cursor.fetchone() is not None
+    return _fts_known[key]

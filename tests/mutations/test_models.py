@@ -1,0 +1,38 @@
+"""The journal's indexes serve the history's pages (query plans, not timings)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from sequin_admin.mutations.models import Mutation, Outcome
+from sequin_admin.mutations.selectors import mutation_filter, mutation_page
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_history_of_one_person_is_read_through_the_username_index() -> None:
+    Mutation.objects.bulk_create(
+        Mutation(
+            username=f"user{n % 20}",
+            kind="update",
+            sync_id="s1",
+            collection_id="salesforce:contact",
+            request_body={},
+            outcome=Outcome.SUCCEEDED,
+        )
+        for n in range(2_000)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        page = mutation_page(mutation_filter({"user": "user7"}), after=None)
+    assert page.rows and {m.username for m in page.rows} == {"user7"}
+    assert [m.pk for m in page.rows] == sorted((m.pk for m in page.rows), reverse=True)
+    sql = next(q["sql"] for q in queries if "LIMIT" in q["sql"])
+    explain = "EXPLAIN QUERY PLAN" if connection.vendor == "sqlite" else "EXPLAIN"
+    with connection.cursor() as cursor:
+        cursor.execute(f"{explain} {sql}")
+        plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "mutation_username" in plan, plan
+    # The index gives the order too: no sort of the person's attempts.
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
