@@ -267,3 +267,52 @@ def test_a_new_run_settles_batches_left_in_flight_before_sending(
         )
         assert list(carried) == [dead]
     assert Mutation.objects.filter(group_id=job.group_id).count() == 3
+
+
+def test_a_create_job_records_the_new_ids(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User
+) -> None:
+    job = start(user, [(None, {"LastName": f"New {n}"}) for n in range(3)], kind="create")
+    assert job.state == JobState.DONE and job.succeeded == 3
+    for item in job.items.all():
+        made = sandbox.store.get_record(SALESFORCE_SYNC_ID, CONTACTS, item.upstream_id)
+        assert made is not None and made["data"]["LastName"] == item.data["LastName"]
+
+
+def test_a_create_whose_answer_was_lost_is_found_not_sent_again(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User
+) -> None:
+    """A 504 after the write: the re-read finds the records made; nothing is offered again."""
+    sandbox.faults.set(Fault(kind="timeout_504"))
+    job = start(user, [(None, {"LastName": f"Lost answer {n}"}) for n in range(2)], kind="create")
+
+    assert outcomes(job) == [ItemOutcome.SUCCEEDED] * 2
+    attempt = Mutation.objects.get(group_id=job.group_id)
+    assert (attempt.outcome, attempt.reconciliation) == (Outcome.UNKNOWN, Reconciliation.APPLIED)
+    for item in job.items.all():
+        assert item.message.startswith("Applied: created as")
+        made = sandbox.store.get_record(SALESFORCE_SYNC_ID, CONTACTS, item.upstream_id)
+        assert made is not None and made["data"]["LastName"] == item.data["LastName"]
+    assert job_retry_failures(job=job, user=user) is None
+
+
+def test_a_create_of_unknown_outcome_is_never_offered_again(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User
+) -> None:
+    """The answer is lost and the records cannot be re-read: the outcome stays unknown, and a
+    create that may have landed is not retried."""
+    sandbox.faults.set(Fault(kind="timeout_504"))
+    sandbox.faults.set(Fault(kind="error_500", count=0, match="/v1/records"))
+    job = start(user, [(None, {"LastName": "Maybe made"})], kind="create")
+
+    assert outcomes(job) == [ItemOutcome.UNKNOWN]
+    assert job.items.get().message.startswith("Could not re-read the records")
+    assert job_retry_failures(job=job, user=user) is None
+
+
+def test_a_delete_job(sandbox: SandboxServer, contacts: list[IndexedRecord], user: User) -> None:
+    job = start(user, [(r.upstream_id, {}) for r in contacts[:3]], kind="delete")
+    assert job.state == JobState.DONE and job.succeeded == 3
+    for row in contacts[:3]:
+        record = sandbox.store.get_record(SALESFORCE_SYNC_ID, CONTACTS, row.upstream_id)
+        assert record is not None and record["deleted"]
