@@ -2,9 +2,18 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import job_views, views
 
 urlpatterns = [
+    path("jobs/", job_views.job_list, name="job_list"),
+    path("jobs/<int:job_id>/", job_views.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/cancel/", job_views.job_cancel_view, name="job_cancel"),
+    path("jobs/<int:job_id>/retry/", job_views.job_retry_view, name="job_retry"),
+    path(
+        "jobs/bulk-edit/<str:sync_id>/<str:collection_id>/",
+        job_views.bulk_edit,
+        name="bulk_edit",
+    ),
     path(
         "syncs/<str:sync_id>/<str:collection_id>/<str:upstream_id>/",
         views.record_detail,

@@ -25,6 +25,7 @@ from .reconcile import mutation_reconcile as reconcile
 from .selectors import (
     attempts_per_day,
     chart_days,
+    groups_collapsed,
     mutation_filter,
     mutation_page,
     mutation_scope,
@@ -42,13 +43,16 @@ OUTCOME_ALERT = "mutations/outcome_alert.html"
 @vary_on_headers("HX-Request")
 def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
     form = MutationFilterForm(request.GET)
+    filters = form.filters()
     # Only attempts on collections the person may see: the grants are one SQL filter.
-    rows = mutation_filter(form.filters(), user=request.user)
+    rows = mutation_filter(filters, user=request.user)
+    listed = rows if filters.get("group") else groups_collapsed(rows)
     days = chart_days()
-    page = mutation_page(rows, after=_page_key(request.GET.get("after", "")))
+    page = mutation_page(listed, after=_page_key(request.GET.get("after", "")))
     with_record_titles(page.rows)
     context = {
         "form": form,
+        "group": filters.get("group"),
         "page": page,
         "chart": chart_of(attempts_per_day(rows, days=days), days=days),
         "users": usernames(user=request.user),

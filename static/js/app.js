@@ -114,3 +114,24 @@ function setUpOthers(root) {
 }
 document.addEventListener("DOMContentLoaded", () => setUpOthers(document));
 document.addEventListener("htmx:load", (event) => setUpOthers(event.detail.elt));
+// Bulk selection: a header checkbox selects every row of the page's form.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-select-all]");
+  if (all) {
+    const form = all.dataset.selectAll;
+    document.querySelectorAll(`input[name="id"][form="${form}"]`).forEach((box) => {
+      box.checked = all.checked;
+    });
+    return;
+  }
+  tickBulkField(event);
+});
+
+// Typing a value or ticking null for a field ticks its "change" box.
+function tickBulkField(event) {
+  const input = event.target.closest("[data-bulk-set]");
+  if (!input) return;
+  const box = document.getElementById(input.dataset.bulkSet);
+  if (box) box.checked = true;
+}
+document.addEventListener("input", tickBulkField);
