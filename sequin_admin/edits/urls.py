@@ -2,9 +2,21 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import create_delete_views, views
 
+# Pages of a collection that are not records live under `-/`, which no record's address can
+# reach (`<upstream_id>/` is a single segment).
 urlpatterns = [
+    path(
+        "syncs/<str:sync_id>/<str:collection_id>/-/new/",
+        create_delete_views.record_new,
+        name="record_new",
+    ),
+    path(
+        "syncs/<str:sync_id>/<str:collection_id>/<str:upstream_id>/delete/",
+        create_delete_views.record_delete_view,
+        name="record_delete",
+    ),
     path(
         "syncs/<str:sync_id>/<str:collection_id>/<str:upstream_id>/",
         views.record_detail,

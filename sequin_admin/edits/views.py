@@ -15,6 +15,7 @@ from sequin_admin.mutations.selectors import record_timeline
 from sequin_admin.mutations.views import detail_context
 from sequin_admin.records.index import index_get
 
+from .create_delete import DeleteForm
 from .editor import editor_open, editor_post, posted_form, preview_of
 from .replay import Replay
 from .replay import mutation_retry as retry
@@ -44,6 +45,7 @@ def record_detail(
     context = {
         **vars(editor),
         "preview": editor.preview,
+        "delete_form": DeleteForm(record=editor.record),
         "timeline": record_timeline(
             sync_id=sync_id, collection_id=collection_id, upstream_id=upstream_id
         ),
