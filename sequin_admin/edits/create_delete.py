@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.http import QueryDict
 
 from sequin_admin.mutations.journal import Seen
 from sequin_admin.mutations.models import Mutation, Source
@@ -78,7 +79,8 @@ class NewRecordForm(forms.Form):
 
     def renew_token(self) -> None:
         """The values stay, under a token of their own: the next Create is a new attempt."""
-        data = self.data.copy()
+        data = QueryDict(mutable=True)
+        data.update(self.data)
         data["form_token"] = new_form_token()
         self.data = data
 

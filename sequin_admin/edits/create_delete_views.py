@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -49,7 +50,7 @@ def record_url(sync_id: str, collection_id: str, upstream_id: str) -> str:
 @sequin_error_page
 def record_new(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> HttpResponse:
     specs = creatable_specs(sync_id=sync_id, collection_id=collection_id)
-    context = {"sync_id": sync_id, "collection_id": collection_id}
+    context: dict[str, Any] = {"sync_id": sync_id, "collection_id": collection_id}
     if request.method == "GET":
         form = NewRecordForm(specs=specs)
         return render(request, NEW_PAGE, {**context, "form": form})
