@@ -57,6 +57,12 @@ SEQUIN_TIMEOUT = env_timeout("SEQUIN_TIMEOUT", (5.0, 40.0))
 SEQUIN_MAX_RECORDS_PER_MUTATION = env_int("SEQUIN_MAX_RECORDS_PER_MUTATION", 100)
 # A pending attempt older than this lost its process mid-call: its outcome reads as unknown.
 SEQUIN_PENDING_UNKNOWN_AFTER = env_int("SEQUIN_PENDING_UNKNOWN_AFTER", 300, minimum=0)
+# Bulk jobs (sequin_admin/edits/jobs.py): batches a job sends at once; how often its worker
+# says it is alive; and after how long without that a job counts as lost and may be taken up
+# again (more than a batch's read timeout, so a slow answer is not mistaken for a dead worker).
+JOB_CONCURRENCY = env_int("JOB_CONCURRENCY", 4)
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 5)
+JOB_STALE_AFTER = env_int("JOB_STALE_AFTER", 60)
 # How long the journal is kept (`manage.py prune_mutations`); 0 keeps it forever.
 MUTATION_RETENTION_DAYS = env_int("MUTATION_RETENTION_DAYS", 0, minimum=0)
 

@@ -4,7 +4,7 @@ from django.apps import AppConfig
 
 
 class EditsConfig(AppConfig):
-    """The use cases on top of the index and the journal; no models of its own."""
+    """The use cases on top of the index and the journal; its own models are the bulk jobs."""
 
     name = "sequin_admin.edits"
     label = "edits"

@@ -41,6 +41,7 @@ class Source(models.TextChoices):
     RETRY = "retry", "retry"
     REVERT = "revert", "revert"
     COMMAND = "command", "command line"
+    JOB = "job", "background job"
 
 
 class Reconciliation(models.TextChoices):

@@ -7,6 +7,7 @@ collection settles that collection's unknown attempts against the fresh index (t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -67,55 +68,87 @@ def unsettled_settle(*, sync_id: str, collection_id: str, **_: Any) -> None:
     The receiver of `collection_refreshed`; reads no more from Sequin.
     """
     for mutation in unsettled(sync_id=sync_id, collection_id=collection_id):
-        _settle(mutation)
+        mutation_settle(mutation=mutation)
 
 
-def _settle(mutation: Mutation) -> Mutation:
-    findings = [_finding(mutation, record) for record in mutation.records.all()]
-    applied = [f for f in findings if f[0]]
+@dataclass(frozen=True)
+class RecordFinding:
+    """Whether one record of an attempt holds what was sent, by the index as it stands."""
+
+    record: MutationRecord
+    applied: bool
+    note: str
+    # For a create found applied: the record it made.
+    created_upstream_id: str = ""
+
+
+def mutation_findings(*, mutation: Mutation) -> list[RecordFinding]:
+    """Each record of the attempt, in request order, judged against the index as it stands
+    (refresh the collection first). Writes nothing."""
+    return [_finding(mutation, record) for record in mutation.records.prefetch_related("changes")]
+
+
+def mutation_settle(
+    *, mutation: Mutation, ended_unanswered: bool | None = None
+) -> list[RecordFinding]:
+    """Journal what the index says of every record of the attempt (refresh it first): an
+    unknown outcome, one whose process died (`ended_unanswered`, by default when it is still
+    pending), or a refused batch of which some records may have been applied."""
+    findings = mutation_findings(mutation=mutation)
+    applied = [f for f in findings if f.applied]
     if len(applied) == len(findings):
         verdict = Reconciliation.APPLIED
     elif not applied:
         verdict = Reconciliation.NOT_APPLIED
     else:
         verdict = Reconciliation.PARTLY
-    return journal_reconcile(
+    if ended_unanswered is None:
+        ended_unanswered = mutation.outcome == Outcome.PENDING
+    journal_reconcile(
         mutation=mutation,
         verdict=verdict,
-        note=" ".join(f[1] for f in findings),
-        ended_unanswered=mutation.outcome == Outcome.PENDING,
+        note=" ".join(f.note for f in findings),
+        ended_unanswered=ended_unanswered,
     )
+    return findings
 
 
-def _finding(mutation: Mutation, record: MutationRecord) -> tuple[bool, str]:
+def _finding(mutation: Mutation, record: MutationRecord) -> RecordFinding:
     sent = {c.field: c.sent for c in record.changes.all()}
     if mutation.kind == Kind.CREATE:
-        return _find_created(mutation, sent)
+        return _find_created(mutation, record, sent)
     current = index_get(
         sync_id=mutation.sync_id,
         collection_id=mutation.collection_id,
         upstream_id=record.upstream_id,
     )
     if current is None:
-        return False, f"{record.upstream_id}: not found in Sequin's records."
+        return RecordFinding(record, False, f"{record.upstream_id}: not found in Sequin's records.")
     if mutation.kind == Kind.DELETE:
         if current.deleted:
-            return True, f"{record.upstream_id}: deleted."
-        return False, f"{record.upstream_id}: still present."
+            return RecordFinding(record, True, f"{record.upstream_id}: deleted.")
+        return RecordFinding(record, False, f"{record.upstream_id}: still present.")
     if record.before_updated_idx is not None and current.updated_idx == record.before_updated_idx:
-        return False, (
-            f"{record.upstream_id}: unchanged since it was read (version {current.updated_idx})."
+        return RecordFinding(
+            record,
+            False,
+            f"{record.upstream_id}: unchanged since it was read (version {current.updated_idx}).",
         )
     differing = fields_differing(base=current.data, wanted=sent)
     if not differing:
-        return (
+        return RecordFinding(
+            record,
             True,
             f"{record.upstream_id}: holds every value sent (version {current.updated_idx}).",
         )
-    return False, f"{record.upstream_id}: {', '.join(differing)} differ from what was sent."
+    return RecordFinding(
+        record, False, f"{record.upstream_id}: {', '.join(differing)} differ from what was sent."
+    )
 
 
-def _find_created(mutation: Mutation, sent: dict[str, Any]) -> tuple[bool, str]:
+def _find_created(
+    mutation: Mutation, record: MutationRecord, sent: dict[str, Any]
+) -> RecordFinding:
     candidates = IndexedRecord.objects.filter(
         sync_id=mutation.sync_id,
         collection_id=mutation.collection_id,
@@ -123,5 +156,9 @@ def _find_created(mutation: Mutation, sent: dict[str, Any]) -> tuple[bool, str]:
     ).order_by("upstream_created_at")
     for candidate in candidates[:CREATE_CANDIDATES]:
         if not fields_differing(base=candidate.data, wanted=sent):
-            return True, f"created as {candidate.upstream_id}."
-    return False, "no record created since the attempt holds the values sent."
+            return RecordFinding(
+                record, True, f"created as {candidate.upstream_id}.", candidate.upstream_id
+            )
+    return RecordFinding(
+        record, False, "no record created since the attempt holds the values sent."
+    )

@@ -1,0 +1,541 @@
+"""Bulk jobs: many records sent in batches by a background worker, every record accounted for.
+
+The API (keyword-only; views, the CSV upload and `manage.py mutate` use only these):
+
+``job_start(*, user, sync_id, collection_id, kind, items, query_string="", description="",
+retry_of=None) -> Job``
+    `items` is a sequence of ``(upstream_id | None, data)``: ``(id, fields to set)`` for an
+    update, ``(id, {})`` for a delete, ``(None, fields of the new record)`` for a create.
+    Stores the job and all its items in one transaction (nothing asked for is lost), then
+    enqueues `job_task` (django-tasks) with the job's id. Raises ValueError on no items.
+``job_cancel(*, job) -> Job``
+    A queued job is cancelled at once; a running one stops sending (state "cancelling"),
+    lets the batches in flight finish and marks the rest cancelled.
+``job_retry_failures(*, job, user) -> Job | None``
+    A new job of the same kind with only the items that failed (and, except for creates,
+    those whose outcome stayed unknown; a create that may have landed is never offered
+    again). None when there is nothing to retry.
+``job_progress(*, job) -> JobProgress``
+    Counts (sent, succeeded, failed, unknown, cancelled, total) and the seconds left.
+``job_items_page(*, job, after=0, outcome="", limit=ITEMS_PAGE_SIZE) -> JobItemsPage``
+    Per-record results, keyset-paged by position: page 200 costs what page 1 costs.
+``job_resume_if_stale(*, job) -> bool`` / ``jobs_resume_stale() -> list[Job]``
+    A running job whose worker stopped beating (killed, machine gone) for JOB_STALE_AFTER
+    seconds is enqueued again; `manage.py resume_jobs` runs the sweep before a worker starts,
+    and the job's page checks its own job on every poll.
+
+How a job runs (`job_run`, the task's body): a run first takes the job's lease (one run at a
+time), then settles the batches a dead run left in flight, then sends the items never sent,
+at most SEQUIN_MAX_RECORDS_PER_MUTATION per batch and JOB_CONCURRENCY batches at once, each
+through `mutation_run` (one journaled attempt; the job's group id; the batch's token as the
+attempt's `form_token`, so a batch is never journaled or sent twice under one token).
+Before a batch is sent its items are marked in flight with that token. A batch found in
+flight is never sent blindly again: no journal entry under its token means it never left
+(it goes back to the queue); an entry still pending means its worker died mid-call, and the
+records are re-read and judged (`mutation_settle`) as unknown outcomes are. A refused batch of
+several records (a 4xx) is judged record by record the same way. A 429 that outlasts the
+client's own retries pauses the job for the Retry-After and the batch goes out again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django_tasks import task
+
+from sequin_admin.mutations.models import Mutation, Outcome, Source
+from sequin_admin.mutations.reconcile import mutation_settle
+from sequin_admin.mutations.run import mutation_run, seen_in_index
+from sequin_admin.mutations.selectors import mutation_for_form
+from sequin_admin.records.refresh import collection_refresh
+from sequin_admin.sequin import ErrorKind, MutationRequest, SequinError
+
+from .models import ACTIVE_STATES, ItemOutcome, Job, JobItem, JobKind, JobState
+
+logger = logging.getLogger(__name__)
+
+User = AbstractBaseUser | AnonymousUser | None
+ItemSpec = tuple[str | None, dict[str, Any]]
+ITEMS_PAGE_SIZE = 50
+# Outcomes an item ends with; the others mean it still has to be sent or settled.
+SETTLED = (ItemOutcome.SUCCEEDED, ItemOutcome.FAILED, ItemOutcome.UNKNOWN, ItemOutcome.CANCELLED)
+SENT = (ItemOutcome.IN_FLIGHT, ItemOutcome.SUCCEEDED, ItemOutcome.FAILED, ItemOutcome.UNKNOWN)
+# A refused batch of several records: the upstream may have applied those before the bad one.
+REFUSALS_TO_JUDGE = (ErrorKind.VALIDATION, ErrorKind.NOT_FOUND)
+
+
+# Starting, cancelling, retrying
+
+
+def job_start(
+    *,
+    user: User,
+    sync_id: str,
+    collection_id: str,
+    kind: str,
+    items: Sequence[ItemSpec],
+    query_string: str = "",
+    description: str = "",
+    retry_of: Job | None = None,
+) -> Job:
+    if not items:
+        raise ValueError("A job needs at least one record.")
+    if kind not in JobKind.values:
+        raise ValueError(f"Unknown job kind {kind!r}.")
+    real_user = user if isinstance(user, get_user_model()) and user.is_authenticated else None
+    with transaction.atomic():
+        job = Job.objects.create(
+            user=real_user,
+            username=real_user.get_username() if real_user else "",
+            sync_id=sync_id,
+            collection_id=collection_id,
+            kind=kind,
+            group_id=uuid.uuid4(),
+            query_string=query_string,
+            description=description[:300],
+            retry_of=retry_of,
+            total=len(items),
+        )
+        JobItem.objects.bulk_create(
+            (
+                JobItem(job=job, position=n, upstream_id=upstream_id or "", data=dict(data))
+                for n, (upstream_id, data) in enumerate(items)
+            ),
+            batch_size=1000,
+        )
+    job_task.enqueue(job_id=job.pk)
+    return job
+
+
+def job_cancel(*, job: Job) -> Job:
+    with transaction.atomic():
+        if Job.objects.filter(pk=job.pk, state=JobState.QUEUED, lease__isnull=True).update(
+            state=JobState.CANCELLED, finished_at=timezone.now()
+        ):
+            _cancel_pending(job.pk)
+            _count(job.pk)
+        else:
+            Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(state=JobState.CANCELLING)
+    job.refresh_from_db()
+    return job
+
+
+def job_retry_failures(*, job: Job, user: User) -> Job | None:
+    retryable = job.items.filter(outcome=ItemOutcome.FAILED)
+    if job.kind != JobKind.CREATE:
+        retryable = job.items.filter(outcome__in=[ItemOutcome.FAILED, ItemOutcome.UNKNOWN])
+    items = [(i.upstream_id or None, i.data) for i in retryable.order_by("position")]
+    if not items or job.active:
+        return None
+    return job_start(
+        user=user,
+        sync_id=job.sync_id,
+        collection_id=job.collection_id,
+        kind=job.kind,
+        items=items,
+        query_string=job.query_string,
+        description=f"Retry of the failures of job #{job.pk}",
+        retry_of=job,
+    )
+
+
+# Reading
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    total: int
+    sent: int
+    succeeded: int
+    failed: int
+    unknown: int
+    cancelled: int
+    percent: int
+    seconds_left: float | None
+
+
+def job_progress(*, job: Job) -> JobProgress:
+    """From the counts on the job's row: the same cost at 10 and at 10,000 records."""
+    seconds_left = None
+    if job.active and job.started_at and job.sent:
+        elapsed = (timezone.now() - job.started_at).total_seconds()
+        remaining = job.total - job.sent - job.cancelled
+        seconds_left = max(0.0, remaining * elapsed / job.sent)
+    return JobProgress(
+        total=job.total,
+        sent=job.sent,
+        succeeded=job.succeeded,
+        failed=job.failed,
+        unknown=job.unknown,
+        cancelled=job.cancelled,
+        percent=job.percent_done,
+        seconds_left=seconds_left,
+    )
+
+
+@dataclass(frozen=True)
+class JobItemsPage:
+    rows: list[JobItem]
+    next_after: int | None
+
+
+def job_items_page(
+    *, job: Job, after: int = -1, outcome: str = "", limit: int = ITEMS_PAGE_SIZE
+) -> JobItemsPage:
+    rows = job.items.filter(position__gt=after)
+    if outcome:
+        rows = rows.filter(outcome=outcome)
+    fetched = list(rows.select_related("mutation").order_by("position")[: limit + 1])
+    more = len(fetched) > limit
+    fetched = fetched[:limit]
+    return JobItemsPage(rows=fetched, next_after=fetched[-1].position if more else None)
+
+
+# Lost workers
+
+
+def _stale_before() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER)
+
+
+def job_resume_if_stale(*, job: Job) -> bool:
+    """Enqueue the job again if its worker stopped beating; at most once per stale period."""
+    if job.state not in (JobState.RUNNING, JobState.CANCELLING):
+        return False
+    if job.heartbeat_at and job.heartbeat_at >= _stale_before():
+        return False
+    # Dropping the lease lets the new run claim the job; a run still alive somewhere notices
+    # its lease gone at its next heartbeat and stops sending.
+    released = Job.objects.filter(pk=job.pk, lease=job.lease, heartbeat_at=job.heartbeat_at).update(
+        lease=None, heartbeat_at=timezone.now()
+    )
+    if released:
+        logger.warning("Job %s lost its worker; enqueued again", job.pk)
+        job_task.enqueue(job_id=job.pk)
+    return bool(released)
+
+
+def jobs_resume_stale() -> list[Job]:
+    stale = Job.objects.filter(
+        state__in=[JobState.RUNNING, JobState.CANCELLING], heartbeat_at__lt=_stale_before()
+    )
+    return [job for job in stale if job_resume_if_stale(job=job)]
+
+
+# Running
+
+
+@task()
+def job_task(job_id: int) -> None:
+    job_run(job_id=job_id)
+
+
+def job_run(*, job_id: int) -> None:
+    lease = uuid.uuid4()
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, state__in=ACTIVE_STATES, lease__isnull=True).update(
+        lease=lease, heartbeat_at=now
+    )
+    if not claimed:
+        return  # another run holds it, or it ended
+    Job.objects.filter(pk=job_id, state=JobState.QUEUED).update(state=JobState.RUNNING)
+    Job.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=now)
+    job = Job.objects.select_related("user").get(pk=job_id)
+    runner = _Runner(job, lease)
+    with _heartbeat(job_id, lease, runner.lease_lost):
+        runner.run()
+
+
+@contextmanager
+def _heartbeat(job_id: int, lease: uuid.UUID, lost: threading.Event) -> Iterator[None]:
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.JOB_HEARTBEAT_SECONDS):
+                try:
+                    kept = Job.objects.filter(pk=job_id, lease=lease).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError:
+                    logger.warning("Job %s: heartbeat not written; trying again", job_id)
+                    continue
+                if not kept:
+                    lost.set()
+                    return
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"job-{job_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+# One re-read of a collection at a time in this process: batches settled together share it.
+_reread_lock = threading.Lock()
+
+
+class _Runner:
+    def __init__(self, job: Job, lease: uuid.UUID) -> None:
+        self.job = job
+        self.lease = lease
+        self.lease_lost = threading.Event()
+        self.cap = settings.SEQUIN_MAX_RECORDS_PER_MUTATION
+        self.concurrency = settings.JOB_CONCURRENCY
+        self._paused_until = 0.0
+        self._pause_lock = threading.Lock()
+
+    def run(self) -> None:
+        self._recover_in_flight()
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix=f"job-{self.job.pk}") as pool:
+            in_flight: set[Future[None]] = set()
+            while True:
+                done = {f for f in in_flight if f.done()}
+                for future in done:
+                    future.result()  # a fault of our own surfaces here, not silently
+                in_flight -= done
+                if self._stopping():
+                    break
+                if len(in_flight) >= self.concurrency:
+                    wait(in_flight, return_when=FIRST_COMPLETED)
+                    continue
+                pause = self._paused_until - time.monotonic()
+                if pause > 0:
+                    time.sleep(min(pause, 0.5))
+                    continue
+                batch = self._next_batch()
+                if not batch:
+                    if not in_flight:
+                        break
+                    wait(in_flight, return_when=FIRST_COMPLETED)
+                    continue
+                if self.concurrency == 1:
+                    self._send(batch)  # no thread to hand over to: one connection, no lock
+                else:
+                    in_flight.add(pool.submit(self._send_in_thread, batch))
+            for future in in_flight:
+                future.result()
+        self._finish()
+
+    def _stopping(self) -> bool:
+        if self.lease_lost.is_set():
+            return True
+        state = Job.objects.filter(pk=self.job.pk).values_list("state", flat=True).first()
+        return state != JobState.RUNNING
+
+    def _next_batch(self) -> list[JobItem]:
+        pending = self.job.items.filter(outcome=ItemOutcome.PENDING).order_by("position")
+        batch = list(pending[: self.cap])
+        if batch:
+            token = f"job:{self.job.pk}:{batch[0].position}:{uuid.uuid4().hex[:12]}"
+            JobItem.objects.filter(pk__in=[i.pk for i in batch]).update(
+                outcome=ItemOutcome.IN_FLIGHT, batch_token=token
+            )
+            for item in batch:
+                item.batch_token = token
+        return batch
+
+    def _send_in_thread(self, batch: list[JobItem]) -> None:
+        try:
+            self._send(batch)
+        finally:
+            connection.close()  # this pool thread's own connection
+
+    def _send(self, batch: list[JobItem]) -> None:
+        job = self.job
+        ids = [i.upstream_id for i in batch]
+        request = MutationRequest(
+            kind=job.kind,  # type: ignore[arg-type]  # a JobKind value
+            sync_id=job.sync_id,
+            collection_id=job.collection_id,
+            records=tuple(_record_of(i) for i in batch) if job.kind != JobKind.DELETE else (),
+            upstream_ids=tuple(ids) if job.kind == JobKind.DELETE else (),
+        )
+        seen = {}
+        if job.kind != JobKind.CREATE:
+            seen = seen_in_index(
+                sync_id=job.sync_id, collection_id=job.collection_id, upstream_ids=ids
+            )
+        mutation, _ = mutation_run(
+            request=request,
+            user=job.user,
+            source=Source.JOB,
+            seen=seen,
+            form_token=batch[0].batch_token,
+            group_id=job.group_id,
+        )
+        self._settle(batch, mutation)
+
+    def _recover_in_flight(self) -> None:
+        """Settle what a dead run left in flight, before anything new is sent."""
+        left = self.job.items.filter(outcome=ItemOutcome.IN_FLIGHT).order_by("position")
+        batches: dict[str, list[JobItem]] = {}
+        for item in left:
+            batches.setdefault(item.batch_token, []).append(item)
+        for token, batch in batches.items():
+            mutation = mutation_for_form(form_token=token) if token else None
+            if mutation is None:
+                # Never journaled, so never sent: it goes out as if new.
+                self._requeue(batch)
+            else:
+                self._settle(batch, mutation, recovering=True)
+        if batches:
+            _count(self.job.pk)
+
+    def _settle(self, batch: list[JobItem], mutation: Mutation, recovering: bool = False) -> None:
+        """Give every item of the batch its outcome from the batch's journal entry."""
+        if mutation.applied:
+            unconfirmed = mutation.outcome == Outcome.CONSUMERS_UNCONFIRMED
+            note = "Saved upstream; consumers not confirmed in time." if unconfirmed else ""
+            if self.job.kind == JobKind.CREATE:
+                made = list(mutation.records.values_list("upstream_id", flat=True))
+                for item, upstream_id in zip(batch, made, strict=False):
+                    item.upstream_id = upstream_id
+                    _settle_item(item, ItemOutcome.SUCCEEDED, mutation, note)
+                _save(batch)
+            else:
+                JobItem.objects.filter(pk__in=[i.pk for i in batch]).update(
+                    outcome=ItemOutcome.SUCCEEDED, mutation=mutation, message=note
+                )
+        elif mutation.outcome == Outcome.FAILED and mutation.error_kind == ErrorKind.RATE_LIMITED:
+            self._pause(mutation.retry_after)
+            self._requeue(batch)
+        elif mutation.outcome == Outcome.FAILED and (
+            len(batch) == 1 or mutation.error_kind not in REFUSALS_TO_JUDGE
+        ):
+            for item in batch:
+                _settle_item(item, ItemOutcome.FAILED, mutation, mutation.error_message)
+            _save(batch)
+        else:
+            self._judge(batch, mutation, recovering)
+        _count(self.job.pk)
+
+    def _judge(self, batch: list[JobItem], mutation: Mutation, recovering: bool) -> None:
+        """Re-read the collection and judge each record: a refused batch of several records,
+        an unknown outcome, or a batch whose worker died mid-call."""
+        try:
+            with _reread_lock:
+                collection_refresh(sync_id=mutation.sync_id, collection_id=mutation.collection_id)
+                mutation.refresh_from_db()
+                findings = mutation_settle(
+                    mutation=mutation, ended_unanswered=mutation.outcome == Outcome.PENDING
+                )
+        except SequinError as exc:
+            for item in batch:
+                _settle_item(
+                    item, ItemOutcome.UNKNOWN, mutation, f"Could not re-read the records: {exc}"
+                )
+            _save(batch)
+            return
+        again = []
+        refused = mutation.outcome == Outcome.FAILED
+        for item, finding in zip(batch, findings, strict=False):
+            if finding.applied:
+                item.upstream_id = item.upstream_id or finding.created_upstream_id
+                _settle_item(item, ItemOutcome.SUCCEEDED, mutation, f"Applied: {finding.note}")
+            elif recovering and self.job.kind != JobKind.CREATE:
+                # The worker died before the answer and the re-read shows nothing applied:
+                # an update or delete is safe to send again; a create is not (it may land
+                # late and would then be made twice).
+                again.append(item)
+            elif refused:
+                _settle_item(
+                    item,
+                    ItemOutcome.FAILED,
+                    mutation,
+                    f"Not applied ({finding.note}) The batch was refused: {mutation.error_message}",
+                )
+            else:
+                _settle_item(item, ItemOutcome.FAILED, mutation, f"Not applied: {finding.note}")
+        _save([i for i in batch if i not in again])
+        if again:
+            self._requeue(again)
+
+    def _requeue(self, batch: list[JobItem]) -> None:
+        JobItem.objects.filter(pk__in=[i.pk for i in batch]).update(
+            outcome=ItemOutcome.PENDING,
+            batch_token="",  # nosec B106 # a batch's key in the journal, not a secret
+        )
+
+    def _pause(self, retry_after: float | None) -> None:
+        with self._pause_lock:
+            until = time.monotonic() + (retry_after if retry_after is not None else 1.0)
+            self._paused_until = max(self._paused_until, until)
+
+    def _finish(self) -> None:
+        if self.lease_lost.is_set():
+            return  # another run holds the job now
+        with transaction.atomic():
+            job = Job.objects.select_for_update().get(pk=self.job.pk)
+            if job.lease != self.lease:
+                return
+            if job.state == JobState.CANCELLING:
+                _cancel_pending(job.pk)
+                job.state = JobState.CANCELLED
+            elif not job.items.filter(outcome__in=[ItemOutcome.PENDING, ItemOutcome.IN_FLIGHT]):
+                job.state = JobState.DONE
+            else:
+                return  # left unfinished by a fault; the stale sweep takes it up again
+            job.finished_at = timezone.now()
+            job.lease = None
+            job.save(update_fields=["state", "finished_at", "lease"])
+        _count(job.pk)
+
+
+def _record_of(item: JobItem) -> dict[str, Any]:
+    if item.upstream_id:
+        return {"upstream_id": item.upstream_id, "data": item.data}
+    return {"data": item.data}
+
+
+def _settle_item(item: JobItem, outcome: str, mutation: Mutation, message: str) -> None:
+    item.outcome = outcome
+    item.mutation = mutation
+    item.message = message
+
+
+def _save(items: list[JobItem]) -> None:
+    JobItem.objects.bulk_update(items, ["outcome", "mutation", "message", "upstream_id"])
+
+
+def _cancel_pending(job_id: int) -> None:
+    JobItem.objects.filter(job_id=job_id, outcome=ItemOutcome.PENDING).update(
+        outcome=ItemOutcome.CANCELLED, message="Cancelled before it was sent."
+    )
+
+
+def _count(job_id: int) -> None:
+    """The job's counts from its items: one grouped read, one write."""
+    counts = dict(
+        JobItem.objects.filter(job_id=job_id)
+        .order_by()
+        .values("outcome")
+        .annotate(n=Count("id"))
+        .values_list("outcome", "n")
+    )
+    Job.objects.filter(pk=job_id).update(
+        sent=sum(counts.get(o, 0) for o in SENT),
+        succeeded=counts.get(ItemOutcome.SUCCEEDED, 0),
+        failed=counts.get(ItemOutcome.FAILED, 0),
+        unknown=counts.get(ItemOutcome.UNKNOWN, 0),
+        cancelled=counts.get(ItemOutcome.CANCELLED, 0),
+    )

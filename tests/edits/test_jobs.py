@@ -1,0 +1,266 @@
+"""The job engine against the real sandbox over HTTP: batching, refusals judged record by
+record, 429 backoff, cancel, retry of the failures, a run that finds batches in flight."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from django.conf import LazySettings
+from django.contrib.auth.models import User
+
+from sequin_admin.edits.jobs import (
+    job_cancel,
+    job_progress,
+    job_retry_failures,
+    job_run,
+    job_start,
+)
+from sequin_admin.edits.models import ItemOutcome, Job, JobItem, JobState
+from sequin_admin.mutations.journal import journal_start
+from sequin_admin.mutations.models import Mutation, Outcome, Reconciliation, Source
+from sequin_admin.records.models import IndexedRecord
+from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
+from sequin_admin.sandbox.faults import Fault
+from sequin_admin.sandbox.server import SandboxServer
+from sequin_admin.sequin import MutationRequest
+
+CONTACTS = "salesforce:contact"
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+QUEUED_ONLY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_at_once(settings: LazySettings) -> None:
+    """The task runs inside `job_start`; its batch threads see the committed rows."""
+    settings.TASKS = IMMEDIATE
+    settings.SEQUIN_MAX_RECORDS_PER_MUTATION = 10
+    settings.JOB_CONCURRENCY = 1  # batch threads would contend for the in-memory test database
+
+
+@pytest.fixture
+def contacts(indexed: Callable[..., IndexedRecord]) -> list[IndexedRecord]:
+    indexed(CONTACTS)
+    return list(
+        IndexedRecord.objects.filter(collection_id=CONTACTS, deleted=False).order_by("upstream_id")
+    )
+
+
+def upstream_title(sandbox: SandboxServer, upstream_id: str) -> str | None:
+    record = sandbox.store.get_record(SALESFORCE_SYNC_ID, CONTACTS, upstream_id)
+    assert record is not None
+    return record["data"]["Title"]
+
+
+def start(user: User | None, items: list[tuple[str | None, dict]], kind: str = "update") -> Job:
+    job = job_start(
+        user=user, sync_id=SALESFORCE_SYNC_ID, collection_id=CONTACTS, kind=kind, items=items
+    )
+    job.refresh_from_db()
+    return job
+
+
+def outcomes(job: Job) -> list[str]:
+    return list(job.items.order_by("position").values_list("outcome", flat=True))
+
+
+def test_a_job_sends_batches_at_the_cap_sharing_its_group(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User
+) -> None:
+    chosen = contacts[:25]
+    job = start(user, [(r.upstream_id, {"Title": "Bulk title"}) for r in chosen])
+
+    assert job.state == JobState.DONE
+    attempts = Mutation.objects.filter(group_id=job.group_id).order_by("id")
+    assert [a.records.count() for a in attempts] == [10, 10, 5]
+    assert {a.source for a in attempts} == {Source.JOB}
+    assert {a.outcome for a in attempts} == {Outcome.SUCCEEDED}
+    assert outcomes(job) == [ItemOutcome.SUCCEEDED] * 25
+    assert all(upstream_title(sandbox, r.upstream_id) == "Bulk title" for r in chosen)
+    progress = job_progress(job=job)
+    assert (progress.total, progress.sent, progress.succeeded, progress.failed) == (25, 25, 25, 0)
+    assert progress.percent == 100 and progress.seconds_left is None
+    assert job.username == "ada" and job.finished_at is not None
+
+
+def test_a_refused_batch_is_judged_record_by_record(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User, settings: LazySettings
+) -> None:
+    """The sandbox applies the records before the bad one; the job says which."""
+    settings.SEQUIN_MAX_RECORDS_PER_MUTATION = 5
+    items: list[tuple[str | None, dict]] = [
+        (r.upstream_id, {"Title": "Partly"}) for r in contacts[:5]
+    ]
+    items[2] = (contacts[2].upstream_id, {"Email": "not-an-email"})
+    job = start(user, items)
+
+    assert outcomes(job) == ["succeeded", "succeeded", "failed", "failed", "failed"]
+    attempt = Mutation.objects.get(group_id=job.group_id)
+    assert attempt.outcome == Outcome.FAILED
+    assert attempt.reconciliation == Reconciliation.PARTLY
+    failed = job.items.get(position=3)
+    assert failed.message.startswith("Not applied") and "refused" in failed.message
+    assert upstream_title(sandbox, contacts[1].upstream_id) == "Partly"
+    assert upstream_title(sandbox, contacts[3].upstream_id) != "Partly"
+    assert (job.succeeded, job.failed, job.unknown) == (2, 3, 0)
+
+
+def test_a_failure_in_one_batch_leaves_the_others_alone(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User, settings: LazySettings
+) -> None:
+    settings.SEQUIN_MAX_RECORDS_PER_MUTATION = 3
+    items: list[tuple[str | None, dict]] = [
+        (r.upstream_id, {"Title": "Across"}) for r in contacts[:9]
+    ]
+    items[3] = (contacts[3].upstream_id, {"Email": "broken"})  # first of the second batch
+    job = start(user, items)
+
+    assert outcomes(job) == ["succeeded"] * 3 + ["failed"] * 3 + ["succeeded"] * 3
+    verdicts = list(
+        Mutation.objects.filter(group_id=job.group_id)
+        .order_by("request_body__records__0__upstream_id")
+        .values_list("outcome", flat=True)
+    )
+    assert sorted(verdicts) == ["failed", "succeeded", "succeeded"]
+
+
+def test_one_record_refused_is_failed_with_the_upstream_words(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User
+) -> None:
+    job = start(user, [(contacts[0].upstream_id, {"Email": "nope"})])
+    item = job.items.get()
+    assert item.outcome == ItemOutcome.FAILED
+    assert item.message == item.mutation.error_message != ""
+
+
+def test_a_rate_limit_pauses_the_job_then_the_batch_goes_out_again(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User
+) -> None:
+    # The client retries twice within its bound; the third 429 reaches the job.
+    sandbox.faults.set(Fault(kind="rate_limit_429", count=3, retry_after=1))
+    job = start(user, [(r.upstream_id, {"Title": "After 429"}) for r in contacts[:10]])
+
+    assert job.state == JobState.DONE
+    assert outcomes(job) == [ItemOutcome.SUCCEEDED] * 10
+    attempts = list(Mutation.objects.filter(group_id=job.group_id).order_by("id"))
+    assert [(a.outcome, a.error_kind) for a in attempts] == [
+        (Outcome.FAILED, "rate_limited"),
+        (Outcome.SUCCEEDED, ""),
+    ]
+    assert attempts[0].retry_after == 1
+    assert {i.mutation_id for i in job.items.all()} == {attempts[1].pk}
+
+
+def test_a_queued_job_is_cancelled_at_once(
+    contacts: list[IndexedRecord], user: User, settings: LazySettings
+) -> None:
+    settings.TASKS = QUEUED_ONLY
+    job = start(user, [(r.upstream_id, {"Title": "Never"}) for r in contacts[:4]])
+    assert job.state == JobState.QUEUED
+
+    job = job_cancel(job=job)
+
+    assert job.state == JobState.CANCELLED
+    assert outcomes(job) == [ItemOutcome.CANCELLED] * 4
+    assert job.cancelled == 4 and job.sent == 0
+    assert not Mutation.objects.exists()
+
+
+def test_cancel_stops_a_running_job_after_its_batches_in_flight(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User, settings: LazySettings
+) -> None:
+    settings.TASKS = QUEUED_ONLY
+    settings.JOB_CONCURRENCY = 1
+    settings.SEQUIN_MAX_RECORDS_PER_MUTATION = 5
+    sandbox.faults.set(Fault(kind="latency", count=0, latency_ms=200))
+    job = start(user, [(r.upstream_id, {"Title": "Stopped"}) for r in contacts[:40]])
+    runner = threading.Thread(target=job_run, kwargs={"job_id": job.pk})
+    runner.start()
+    deadline = time.monotonic() + 20
+    while not Job.objects.filter(pk=job.pk, succeeded__gte=5).exists():
+        assert time.monotonic() < deadline, "the job never sent a batch"
+        time.sleep(0.02)
+
+    job_cancel(job=job)
+    runner.join(timeout=30)
+
+    job.refresh_from_db()
+    assert job.state == JobState.CANCELLED
+    assert 5 <= job.succeeded < 40
+    assert job.succeeded % 5 == 0 and job.succeeded + job.cancelled == 40
+    assert not job.items.filter(outcome__in=[ItemOutcome.PENDING, ItemOutcome.IN_FLIGHT])
+    assert Mutation.objects.filter(group_id=job.group_id).count() == job.succeeded // 5
+
+
+def test_retry_the_failures_sends_only_those(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User
+) -> None:
+    items: list[tuple[str | None, dict]] = [
+        (r.upstream_id, {"Title": "Retry me"}) for r in contacts[:4]
+    ]
+    items[3] = (contacts[3].upstream_id, {"Email": "bad"})
+    job = start(user, items)
+    JobItem.objects.filter(job=job, position=3).update(data={"Email": "fixed@example.com"})
+
+    retry = job_retry_failures(job=job, user=user)
+
+    assert retry is not None and retry.retry_of == job
+    retry.refresh_from_db()
+    assert list(retry.items.values_list("upstream_id", flat=True)) == [contacts[3].upstream_id]
+    assert retry.state == JobState.DONE and retry.succeeded == 1
+    assert job_retry_failures(job=retry, user=user) is None
+
+
+def test_a_new_run_settles_batches_left_in_flight_before_sending(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User, settings: LazySettings
+) -> None:
+    """What a dead worker leaves: one batch journaled pending and applied upstream, one marked
+    in flight but never journaled, the rest never sent."""
+    settings.TASKS = QUEUED_ONLY
+    settings.SEQUIN_MAX_RECORDS_PER_MUTATION = 2
+    job = start(user, [(r.upstream_id, {"Title": "Resumed"}) for r in contacts[:6]])
+    first, second = (
+        list(job.items.filter(position__lt=2)),
+        list(job.items.filter(position__in=[2, 3])),
+    )
+    JobItem.objects.filter(pk__in=[i.pk for i in first]).update(
+        outcome=ItemOutcome.IN_FLIGHT, batch_token="job:dead:0"
+    )
+    JobItem.objects.filter(pk__in=[i.pk for i in second]).update(
+        outcome=ItemOutcome.IN_FLIGHT, batch_token="job:dead:2"
+    )
+    request = MutationRequest(
+        kind="update",
+        sync_id=SALESFORCE_SYNC_ID,
+        collection_id=CONTACTS,
+        records=tuple({"upstream_id": i.upstream_id, "data": i.data} for i in first),
+    )
+    journal_start(
+        request=request,
+        user=user,
+        source=Source.JOB,
+        seen={},
+        form_token="job:dead:0",
+        group_id=job.group_id,
+    )
+    for item in first:  # the dead worker's request reached the upstream
+        sandbox.store.write_as_upstream(SALESFORCE_SYNC_ID, CONTACTS, item.upstream_id, item.data)
+
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.state == JobState.DONE
+    assert outcomes(job) == [ItemOutcome.SUCCEEDED] * 6
+    dead = Mutation.objects.get(form_token="job:dead:0")
+    assert (dead.outcome, dead.reconciliation) == (Outcome.UNKNOWN, Reconciliation.APPLIED)
+    # The reconciled batch was not sent again: its records are in that entry only.
+    for item in first:
+        carried = Mutation.objects.filter(
+            group_id=job.group_id, records__upstream_id=item.upstream_id
+        )
+        assert list(carried) == [dead]
+    assert Mutation.objects.filter(group_id=job.group_id).count() == 3
