@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.utils import timezone
 
 from sequin_admin.records.fields import FieldKind, is_read_only
 from sequin_admin.records.models import IndexedRecord
@@ -25,6 +31,8 @@ from sequin_admin.records.refresh import collection_state
 from sequin_admin.records.values import fields_differing
 
 from .forms import parse_new_value
+from .jobs import job_start
+from .models import CsvUpdatePlan, Job
 
 # PostgreSQL's COPY marker for null: unlike the word NULL it is never a real value of a field.
 NULL_MARKER = r"\N"
@@ -46,6 +54,7 @@ ENVELOPE_KEYS = frozenset(
 )
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+User = AbstractBaseUser | AnonymousUser
 
 
 class CsvRefused(Exception):
@@ -346,3 +355,62 @@ def csv_plan(*, sync_id: str, collection_id: str, raw: bytes) -> CsvPlan:
         unchanged=unchanged,
         fields_changed=dict(fields_changed),
     )
+
+
+# Storing the plan between the preview and the confirmation, and starting its job
+
+
+# A plan is confirmed within this long of its upload: after that the index it was checked
+# against may have moved on, and the file is checked again by uploading it again.
+PLAN_MAX_AGE = timedelta(hours=24)
+
+
+def csv_upload_plan(
+    *, user: User, sync_id: str, collection_id: str, filename: str, raw: bytes
+) -> CsvUpdatePlan:
+    """Check the file and keep its plan server-side. Raises CsvRefused."""
+    plan = csv_plan(sync_id=sync_id, collection_id=collection_id, raw=raw)
+    real_user = user if isinstance(user, get_user_model()) and user.is_authenticated else None
+    return CsvUpdatePlan.objects.create(
+        user=real_user,
+        sync_id=sync_id,
+        collection_id=collection_id,
+        filename=filename[:255],
+        plan=plan.to_json(),
+    )
+
+
+def csv_plan_for(*, plan_id: uuid.UUID, user: User) -> CsvUpdatePlan | None:
+    """A plan its uploader may see and confirm; None for anyone else's."""
+    if not user.is_authenticated:
+        return None
+    return CsvUpdatePlan.objects.filter(pk=plan_id, user_id=user.pk).select_related("job").first()
+
+
+def csv_plan_confirm(*, upload: CsvUpdatePlan, user: User) -> Job:
+    """Start the job that sends the plan's updates, once. Raises CsvRefused when the plan was
+    confirmed before, has nothing to send, or is too old."""
+    plan = CsvPlan.from_json(upload.plan)
+    if not plan.updates:
+        raise CsvRefused("No row of this file would change a record: there is nothing to send.")
+    if upload.created_at < timezone.now() - PLAN_MAX_AGE:
+        raise CsvRefused("This upload is more than a day old; upload the file again to check it.")
+    with transaction.atomic():
+        # The first confirmation takes the plan; a second (double click, another tab) finds it
+        # taken and starts nothing.
+        taken = CsvUpdatePlan.objects.filter(pk=upload.pk, confirmed_at__isnull=True).update(
+            confirmed_at=timezone.now()
+        )
+        if not taken:
+            raise CsvRefused("This upload was confirmed already; its job is running or done.")
+        job = job_start(
+            user=user,
+            sync_id=plan.sync_id,
+            collection_id=plan.collection_id,
+            kind="update",
+            items=[(u.upstream_id, u.data) for u in plan.updates],
+            description=f"CSV {upload.filename}"[:300],
+        )
+        CsvUpdatePlan.objects.filter(pk=upload.pk).update(job=job)
+    upload.refresh_from_db()
+    return job

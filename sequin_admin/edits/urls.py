@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import create_delete_views, views
+from . import create_delete_views, csv_views, views
 
 # Pages of a collection that are not records live under `-/`, which no record's address can
 # reach (`<upstream_id>/` is a single segment).
@@ -11,6 +11,16 @@ urlpatterns = [
         "syncs/<str:sync_id>/<str:collection_id>/-/new/",
         create_delete_views.record_new,
         name="record_new",
+    ),
+    path(
+        "syncs/<str:sync_id>/<str:collection_id>/-/csv/",
+        csv_views.csv_upload,
+        name="csv_upload",
+    ),
+    path(
+        "syncs/<str:sync_id>/<str:collection_id>/-/csv/<uuid:plan_id>/",
+        csv_views.csv_plan_detail,
+        name="csv_plan",
     ),
     path(
         "syncs/<str:sync_id>/<str:collection_id>/<str:upstream_id>/delete/",
