@@ -38,6 +38,8 @@ RUN_ENV := DJANGO_DEBUG=0 DJANGO_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0 DJANGO_P
 RUN_BESIDE :=
 endif
 
+# Bulk jobs whose worker died (e.g. the last `make run` was killed) are enqueued again before
+# the worker starts (`resume_jobs`).
 # The admin on http://$(HOST):$(PORT) with the task worker, and the embedded sandbox beside
 # them unless SEQUIN_API_URL points at a real Sequin; Ctrl-C stops them all.
 run: install var
@@ -49,6 +51,7 @@ else
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	@echo "Sign in at http://$(HOST):$(PORT)/ as a user made with: $(PY) manage.py createsuperuser"
 endif
+	$(RUN_ENV) $(PY) manage.py resume_jobs
 	@trap 'kill 0' EXIT INT TERM; \
 	$(RUN_BESIDE) \
 	$(RUN_ENV) $(PY) manage.py db_worker & \
@@ -63,6 +66,7 @@ serve: install var
 	@test -n "$(SEQUIN_API_URL)" || { echo "make serve talks to a real Sequin: set SEQUIN_API_URL, SEQUIN_API_TOKEN and DJANGO_SECRET_KEY (make run serves the sandbox)." >&2; exit 1; }
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput
+	$(PY) manage.py resume_jobs
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) manage.py db_worker & \
 	$(VENV)/bin/gunicorn sequin_admin.wsgi --bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY) \

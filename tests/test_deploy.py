@@ -213,3 +213,9 @@ def test_make_serve_migrates_collects_and_runs_gunicorn_and_the_worker() -> None
     assert "--workers 3" in commands
     assert "--access-logfile -" in commands
     assert "--no-control-socket" in commands
+
+
+@pytest.mark.parametrize("target", ["run", "serve"])
+def test_make_run_and_serve_take_up_lost_jobs_before_the_worker_starts(target: str) -> None:
+    commands = make_dry_run(target, **PRODUCTION)
+    assert commands.index("manage.py resume_jobs") < commands.index("manage.py db_worker")

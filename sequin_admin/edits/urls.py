@@ -2,11 +2,20 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import create_delete_views, csv_views, views
+from . import create_delete_views, csv_views, job_views, views
 
 # Pages of a collection that are not records live under `-/`, which no record's address can
 # reach (`<upstream_id>/` is a single segment).
 urlpatterns = [
+    path("jobs/", job_views.job_list, name="job_list"),
+    path("jobs/<int:job_id>/", job_views.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/cancel/", job_views.job_cancel_view, name="job_cancel"),
+    path("jobs/<int:job_id>/retry/", job_views.job_retry_view, name="job_retry"),
+    path(
+        "jobs/bulk-edit/<str:sync_id>/<str:collection_id>/",
+        job_views.bulk_edit,
+        name="bulk_edit",
+    ),
     path(
         "syncs/<str:sync_id>/<str:collection_id>/-/new/",
         create_delete_views.record_new,

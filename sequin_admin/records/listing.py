@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from django.db.models import QuerySet
+
 from .models import IndexedRecord
 
 DeletedFilter = Literal["live", "deleted", "all"]
@@ -32,13 +34,7 @@ def index_page(
     limit: int = PAGE_SIZE,
 ) -> IndexPage:
     """Newest first, paged by (updated_idx, id) keys: page 10,000 costs what page 1 costs."""
-    rows = IndexedRecord.objects.filter(sync_id=sync_id, collection_id=collection_id)
-    if deleted != "all":
-        # `deleted__in`, not `deleted=False`: SQLite renders the latter as `NOT "deleted"`,
-        # which cannot use the keyset index and sorts the whole collection (make bench).
-        rows = rows.filter(deleted__in=[deleted == "deleted"])
-    for term in search_terms(q):
-        rows = rows.filter(search_text__contains=term)
+    rows = index_matching(sync_id=sync_id, collection_id=collection_id, q=q, deleted=deleted)
     backwards = False
     if after and (key := _parse_key(after)):
         # `updated_idx <= k` bounds an index range scan; the exclude breaks ties on id.
@@ -59,6 +55,26 @@ def index_page(
         next_key=_key(fetched[-1]) if fetched and has_next else None,
         previous_key=_key(fetched[0]) if fetched and has_previous else None,
     )
+
+
+def index_matching(
+    *, sync_id: str, collection_id: str, q: str = "", deleted: DeletedFilter = "live"
+) -> QuerySet[IndexedRecord]:
+    """Every record the collection page's search and filters match, unordered: the page
+    shows them a page at a time, a bulk edit takes them all."""
+    rows = IndexedRecord.objects.filter(sync_id=sync_id, collection_id=collection_id)
+    if deleted != "all":
+        # `deleted__in`, not `deleted=False`: SQLite renders the latter as `NOT "deleted"`,
+        # which cannot use the keyset index and sorts the whole collection (make bench).
+        rows = rows.filter(deleted__in=[deleted == "deleted"])
+    for term in search_terms(q):
+        rows = rows.filter(search_text__contains=term)
+    return rows
+
+
+def deleted_filter(value: str | None) -> DeletedFilter:
+    """The page's `deleted` parameter; anything else reads as live records."""
+    return next((d for d in DELETED_FILTERS if d == value), "live")
 
 
 def _key(row: IndexedRecord) -> str:

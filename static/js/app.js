@@ -8,3 +8,21 @@ document.addEventListener("click", (event) => {
     button.textContent = "Copied";
   }
 });
+
+// Bulk selection: a header checkbox selects every row of the page's form.
+document.addEventListener("change", (event) => {
+  const all = event.target.closest("[data-select-all]");
+  if (all) {
+    const form = all.dataset.selectAll;
+    document.querySelectorAll(`input[name="id"][form="${form}"]`).forEach((box) => {
+      box.checked = all.checked;
+    });
+    return;
+  }
+  // Typing a value or ticking null for a field ticks its "change" box.
+  const input = event.target.closest("[data-bulk-set]");
+  if (input) {
+    const box = document.getElementById(input.dataset.bulkSet);
+    if (box) box.checked = true;
+  }
+});
