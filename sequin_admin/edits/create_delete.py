@@ -3,7 +3,8 @@
 A create is sent at most once: the client never retries it (not even after a 429), the form's
 one-time token turns a second post into the first attempt, and after an unknown outcome the
 person is sent to look for the record rather than offered to send it again. A delete goes out
-only when the person has typed the record's upstream_id.
+only when the person has typed the record's upstream_id; a bulk selection is deleted by a
+job once the person has typed how many records that is.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ from sequin_admin.records.models import IndexedRecord
 from sequin_admin.records.refresh import collection_state
 from sequin_admin.sequin import MutationRequest
 
+from .bulk import Selection
 from .csv_updates import ENVELOPE_KEYS
 from .forms import data_name, input_for
+from .jobs import job_start
+from .models import Job, JobKind
 
 User = AbstractBaseUser | AnonymousUser
 TOKEN_LENGTH = 64
@@ -164,3 +168,39 @@ def record_delete(*, user: User, record: IndexedRecord, form_token: str) -> Dele
         form_token=form_token,
     )
     return DeleteOutcome(status="sent" if is_new else "duplicate", mutation=mutation)
+
+
+# Deleting a bulk selection, as a job
+
+
+def bulk_delete_targets(*, selection: Selection) -> list[str]:
+    """The selected records a delete can still reach: those the index holds as live."""
+    gone = set(
+        IndexedRecord.objects.filter(
+            sync_id=selection.sync_id, collection_id=selection.collection_id, deleted__in=[True]
+        ).values_list("upstream_id", flat=True)
+    )
+    return [upstream_id for upstream_id, _ in selection.rows() if upstream_id not in gone]
+
+
+def bulk_delete_start(*, user: User, selection: Selection, confirmation: str) -> Job:
+    """Start a delete job for the selection once the person typed how many records it
+    deletes, counted again now: a selection that grew or shrank since the page was shown
+    is refused (ValueError), and nothing is sent."""
+    targets = bulk_delete_targets(selection=selection)
+    if not targets:
+        raise ValueError("No live record is selected: there is nothing to delete.")
+    if confirmation.strip().replace(",", "") != str(len(targets)):
+        raise ValueError(
+            f"Type {len(targets)}, the number of records to delete, to confirm; "
+            "nothing was deleted."
+        )
+    return job_start(
+        user=user,
+        sync_id=selection.sync_id,
+        collection_id=selection.collection_id,
+        kind=JobKind.DELETE,
+        items=[(upstream_id, {}) for upstream_id in targets],
+        query_string=selection.query_string or "",
+        description=f"Bulk delete of {len(targets)} record{'s' if len(targets) != 1 else ''}",
+    )

@@ -21,6 +21,8 @@ from sequin_admin.sequin import ErrorKind
 from .create_delete import (
     DeleteForm,
     NewRecordForm,
+    bulk_delete_start,
+    bulk_delete_targets,
     creatable_specs,
     created_upstream_id,
     record_create,
@@ -28,12 +30,16 @@ from .create_delete import (
     search_hint,
 )
 from .forms import data_name, fields_named_in
+from .job_views import _selection as selection_of
 from .services import record_ensure_indexed
 
 NEW_PAGE = "edits/record_new.html"
 NEW_RECORD = Fragment(NEW_PAGE, "new-record")
 DELETE_PAGE = "edits/record_delete.html"
 DELETE_BOX = Fragment(DELETE_PAGE, "record-delete")
+BULK_DELETE_PAGE = "edits/bulk_delete.html"
+# Upstream ids the bulk delete page lists; the count covers them all.
+SHOWN_TARGETS = 50
 
 
 def _go(request: HtmxHttpRequest, url: str) -> HttpResponse:
@@ -120,3 +126,33 @@ def record_delete_view(
             f"{mutation.error_message} See mutation #{mutation.pk}.",
         )
     return _go(request, record_url(sync_id, collection_id, upstream_id))
+
+
+@require_http_methods(["GET", "POST"])
+@sequin_error_page
+def bulk_delete(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> HttpResponse:
+    """The collection page's selection (picked rows, or all that match), deleted by a job
+    behind a typed confirmation of the count."""
+    selection = selection_of(request, sync_id, collection_id)
+    refusal = ""
+    if request.method == "POST":
+        try:
+            job = bulk_delete_start(
+                user=request.user,
+                selection=selection,
+                confirmation=request.POST.get("confirmation", ""),
+            )
+        except ValueError as exc:
+            refusal = str(exc)
+        else:
+            return redirect(job)
+    targets = bulk_delete_targets(selection=selection)
+    context = {
+        "sync_id": sync_id,
+        "collection_id": collection_id,
+        "selection": selection,
+        "count": len(targets),
+        "shown": targets[:SHOWN_TARGETS],
+        "refusal": refusal,
+    }
+    return render(request, BULK_DELETE_PAGE, context)

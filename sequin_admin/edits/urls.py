@@ -17,6 +17,11 @@ urlpatterns = [
         name="bulk_edit",
     ),
     path(
+        "jobs/bulk-delete/<str:sync_id>/<str:collection_id>/",
+        create_delete_views.bulk_delete,
+        name="bulk_delete",
+    ),
+    path(
         "syncs/<str:sync_id>/<str:collection_id>/-/new/",
         create_delete_views.record_new,
         name="record_new",

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from html import unescape
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 
+from sequin_admin.edits.jobs import job_run
+from sequin_admin.edits.models import Job
 from sequin_admin.mutations.models import Mutation, Outcome
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
@@ -148,3 +151,61 @@ def test_a_confirmed_delete_is_journaled_and_the_record_shows_deleted(
     # The same confirmation posted again sends nothing more.
     signed_in.post(delete_url(record), data)
     assert Mutation.objects.count() == 1
+
+
+BULK_DELETE_URL = reverse("bulk_delete", args=[SALESFORCE_SYNC_ID, CONTACTS])
+
+
+def live_contacts(indexed: Indexed, count: int) -> list[IndexedRecord]:
+    indexed(CONTACTS)
+    rows = IndexedRecord.objects.filter(collection_id=CONTACTS, deleted=False)
+    return list(rows.order_by("upstream_id")[:count])
+
+
+def test_the_collection_page_offers_bulk_delete(signed_in: Client, indexed: Indexed) -> None:
+    indexed(CONTACTS)
+    page = signed_in.get(reverse("collection_detail", args=[SALESFORCE_SYNC_ID, CONTACTS]))
+    html = page.content.decode()
+    assert f'formaction="{BULK_DELETE_URL}" id="bulk-delete-selected"' in html
+
+
+def test_a_bulk_delete_with_the_wrong_count_sends_nothing(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    rows = live_contacts(indexed, 3)
+    IndexedRecord.objects.filter(pk=rows[2].pk).update(deleted=True)
+    ids = [r.upstream_id for r in rows]
+    page = signed_in.get(BULK_DELETE_URL, {"scope": "picked", "id": ids}).content.decode()
+    assert "Delete 2 records" in page and rows[2].upstream_id not in page.split("<ul")[-1]
+    response = signed_in.post(BULK_DELETE_URL, {"scope": "picked", "id": ids, "confirmation": "3"})
+    assert response.status_code == 200
+    assert "Type 2, the number of records" in response.content.decode()
+    assert not Job.objects.exists() and not Mutation.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_confirmed_bulk_delete_runs_as_a_job(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    rows = live_contacts(indexed, 2)
+    ids = [r.upstream_id for r in rows]
+    response = signed_in.post(BULK_DELETE_URL, {"scope": "picked", "id": ids, "confirmation": "2"})
+    job = Job.objects.get()
+    assert response["Location"] == job.get_absolute_url()
+    assert (job.kind, job.total) == ("delete", 2)
+    job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.succeeded == 2
+    assert Mutation.objects.get().request_body["upstream_ids"] == ids
+    for upstream_id in ids:
+        assert sandbox.store.get_record(SALESFORCE_SYNC_ID, CONTACTS, upstream_id)["deleted"]
+    assert IndexedRecord.objects.filter(upstream_id__in=ids, deleted=True).count() == 2
+
+
+def test_all_that_match_is_counted_from_the_search(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    (record,) = live_contacts(indexed, 1)
+    qs = f"q={record.data['Email']}"
+    page = signed_in.get(BULK_DELETE_URL, {"scope": "matching", "qs": qs}).content.decode()
+    assert "Delete 1 record<" in page and record.upstream_id in page
