@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from bench.common import environment, say
 
-BENCHMARKS = ("record_pages", "mutation_call", "export_memory")
+BENCHMARKS = ("record_pages", "mutation_call", "export_memory", "jobs")
 # Kept here, not imported from record_pages: that module needs Django set up first.
 DEFAULT_RECORDS = 300_000
 MIN_RECORDS = 1_000
@@ -42,12 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary: list[str] = []
     with environment() as env:
         # Imported only now: they import models, which needs django.setup() done.
-        from bench import export_memory, mutation_call, record_pages
+        from bench import export_memory, jobs, mutation_call, record_pages
 
         runs: dict[str, Callable[[], list[str]]] = {
             "record_pages": lambda: record_pages.run(env, records=args.records),
             "mutation_call": lambda: mutation_call.run(env),
             "export_memory": lambda: export_memory.run(env),
+            "jobs": lambda: jobs.run(env),
         }
         say(f"bench: {', '.join(chosen)} on {env.database}, sandbox at {env.sandbox.url}")
         for name in chosen:

@@ -301,12 +301,16 @@ class _Runner:
         self.lease_lost = threading.Event()
         self.cap = settings.SEQUIN_MAX_RECORDS_PER_MUTATION
         self.concurrency = settings.JOB_CONCURRENCY
+        # At most `concurrency` attempts under way; twice as many batches in hand, so one
+        # batch's answer is journaled while the others wait for Sequin.
+        self.send_slot = threading.BoundedSemaphore(self.concurrency)
+        self.in_hand = 2 * self.concurrency
         self._paused_until = 0.0
         self._pause_lock = threading.Lock()
 
     def run(self) -> None:
         self._recover_in_flight()
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix=f"job-{self.job.pk}") as pool:
+        with ThreadPoolExecutor(self.in_hand, thread_name_prefix=f"job-{self.job.pk}") as pool:
             in_flight: set[Future[None]] = set()
             while True:
                 done = {f for f in in_flight if f.done()}
@@ -315,7 +319,7 @@ class _Runner:
                 in_flight -= done
                 if self._stopping():
                     break
-                if len(in_flight) >= self.concurrency:
+                if len(in_flight) >= self.in_hand:
                     wait(in_flight, return_when=FIRST_COMPLETED)
                     continue
                 pause = self._paused_until - time.monotonic()
@@ -329,7 +333,7 @@ class _Runner:
                     wait(in_flight, return_when=FIRST_COMPLETED)
                     continue
                 if self.concurrency == 1:
-                    self._send(batch)  # no thread to hand over to: one connection, no lock
+                    self._send(batch)  # no thread to hand over to: one connection
                 else:
                     in_flight.add(pool.submit(self._send_in_thread, batch))
             for future in in_flight:
@@ -382,6 +386,7 @@ class _Runner:
             seen=seen,
             form_token=batch[0].batch_token,
             group_id=job.group_id,
+            send_slot=self.send_slot,
         )
         self._settle(batch, mutation)
 

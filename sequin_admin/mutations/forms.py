@@ -25,6 +25,9 @@ class MutationFilterForm(forms.Form):
     field = forms.CharField(required=False, label="Field changed")
     since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
     until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
+    # The attempts of one group (a bulk job's or a command's batches); without it, the
+    # history shows each group as one line.
+    group = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from sequin_admin.sequin import ErrorKind, MutationRequest, MutationResult, SequinError
@@ -67,32 +67,43 @@ def journal_start(
             retry_of=retry_of,
             revert_of=revert_of,
         )
+        # One INSERT for the records and one for their fields, whatever the batch's size:
+        # a bulk job journals 100 records per attempt (bench/jobs.py).
         if request.kind == "delete":
-            for upstream_id in request.upstream_ids:
-                before = seen.get(upstream_id, Seen())
-                MutationRecord.objects.create(
+            MutationRecord.objects.bulk_create(
+                MutationRecord(
                     mutation=mutation,
                     upstream_id=upstream_id,
-                    before_updated_idx=before.updated_idx,
-                    before_data=dict(before.data),
+                    before_updated_idx=seen.get(upstream_id, Seen()).updated_idx,
+                    before_data=dict(seen.get(upstream_id, Seen()).data),
                 )
+                for upstream_id in request.upstream_ids
+            )
             return mutation
-        for item in request.records:
-            upstream_id = str(item.get("upstream_id") or "")
-            before = seen.get(upstream_id, Seen())
-            record = MutationRecord.objects.create(
-                mutation=mutation, upstream_id=upstream_id, before_updated_idx=before.updated_idx
+        items = [
+            (str(item.get("upstream_id") or ""), dict(item.get("data") or {}))
+            for item in request.records
+        ]
+        records = MutationRecord.objects.bulk_create(
+            MutationRecord(
+                mutation=mutation,
+                upstream_id=upstream_id,
+                before_updated_idx=seen.get(upstream_id, Seen()).updated_idx,
             )
-            FieldChange.objects.bulk_create(
-                FieldChange(
-                    record=record,
-                    field=name,
-                    before=before.data.get(name),
-                    had_before=name in before.data,
-                    sent=value,
-                )
-                for name, value in dict(item.get("data") or {}).items()
+            for upstream_id, _ in items
+        )
+        FieldChange.objects.bulk_create(
+            FieldChange(
+                record=record,
+                field=name,
+                before=before.data.get(name),
+                had_before=name in before.data,
+                sent=value,
             )
+            for record, (upstream_id, data) in zip(records, items, strict=True)
+            for before in (seen.get(upstream_id, Seen()),)
+            for name, value in data.items()
+        )
     return mutation
 
 
@@ -110,7 +121,7 @@ def journal_finish(
         mutation.outcome = Outcome.SUCCEEDED
         mutation.response_status = result.status
         mutation.attempts = result.attempts
-        mutation.response_body = json.dumps(result.body, indent=2)[:MAX_RESPONSE_CHARS]
+        mutation.response_body = _json_head(result.body, MAX_RESPONSE_CHARS)
     elif error is not None:
         mutation.outcome = outcome_of(error)
         mutation.response_status = error.status
@@ -132,9 +143,24 @@ def journal_finish(
     return mutation
 
 
+def _json_head(value: Any, limit: int) -> str:
+    """The first `limit` characters of the value as indented JSON, encoding no further: a
+    batch's answer can be many times the limit."""
+    parts: list[str] = []
+    size = 0
+    for part in json.JSONEncoder(indent=2).iterencode(value):
+        parts.append(part)
+        size += len(part)
+        if size >= limit:
+            break
+    return "".join(parts)[:limit]
+
+
 def _store_returned(mutation: Mutation, result: MutationResult) -> None:
     records = list(mutation.records.prefetch_related("changes"))
     by_upstream_id = {r.upstream_id: r for r in result.records}
+    answered: list[MutationRecord] = []
+    changes: list[FieldChange] = []
     for position, record in enumerate(records):
         returned = by_upstream_id.get(record.upstream_id)
         if returned is None and not record.upstream_id and position < len(result.records):
@@ -144,12 +170,32 @@ def _store_returned(mutation: Mutation, result: MutationResult) -> None:
         record.upstream_id = record.upstream_id or returned.upstream_id
         record.returned_updated_idx = returned.updated_idx
         record.returned_data = returned.data
-        record.save(update_fields=["upstream_id", "returned_updated_idx", "returned_data"])
-        changes = list(record.changes.all())
-        for change in changes:
+        answered.append(record)
+        for change in record.changes.all():
             change.has_returned = change.field in returned.data
             change.returned = returned.data.get(change.field)
-        FieldChange.objects.bulk_update(changes, ["has_returned", "returned"])
+            changes.append(change)
+    _update_each(MutationRecord, answered, ["upstream_id", "returned_updated_idx", "returned_data"])
+    _update_each(FieldChange, changes, ["has_returned", "returned"])
+
+
+def _update_each(model: type[models.Model], rows: list[Any], fields: list[str]) -> None:
+    """One UPDATE by primary key per row, sent as one executemany. A bulk job journals 100
+    records per attempt; `bulk_update` builds a CASE per field and row, whose Python costs
+    many times the database's work (bench/jobs.py)."""
+    if not rows:
+        return
+    meta = model._meta
+    columns = [field for field in meta.concrete_fields if field.name in fields]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(c.column)} = %s" for c in columns)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    params = [
+        [c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns] + [row.pk]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def journal_reconcile(

@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -41,38 +42,49 @@ def mutation_run(
     group_id: uuid.UUID | None = None,
     retry_of: Mutation | None = None,
     revert_of: Mutation | None = None,
+    send_slot: AbstractContextManager[object] | None = None,
 ) -> tuple[Mutation, bool]:
     """Journal, send, journal the answer, index what came back.
 
     Returns the attempt and whether it is new: a `form_token` seen before returns the first
     attempt and sends nothing.
     """
-    try:
-        mutation = journal_start(
-            request=request,
-            user=user,
-            source=source,
-            seen=seen,
-            form_token=form_token,
-            group_id=group_id,
-            retry_of=retry_of,
-            revert_of=revert_of,
-        )
-    except IntegrityError:
-        if form_token and (first := mutation_for_form(form_token=form_token)):
-            return first, False
-        raise
-    started = time.monotonic()
-    try:
-        result = get_client().run_mutation(request)
-    except SequinError as exc:
-        journal_finish(mutation=mutation, duration_ms=_ms_since(started), error=exc)
-    except Exception as exc:
-        logger.exception("Mutation %s failed inside the admin", mutation.pk)
-        journal_finish(mutation=mutation, duration_ms=_ms_since(started), unexpected=exc)
-    else:
-        journal_finish(mutation=mutation, duration_ms=_ms_since(started), result=result)
+    result = error = unexpected = None
+    # The slot bounds the attempts under way (a bulk job's concurrency). The pending entry is
+    # written inside it, so an entry is pending only while its request may be under way; the
+    # answer is journaled and indexed outside it, overlapping other batches' waits.
+    with send_slot or nullcontext():
+        try:
+            mutation = journal_start(
+                request=request,
+                user=user,
+                source=source,
+                seen=seen,
+                form_token=form_token,
+                group_id=group_id,
+                retry_of=retry_of,
+                revert_of=revert_of,
+            )
+        except IntegrityError:
+            if form_token and (first := mutation_for_form(form_token=form_token)):
+                return first, False
+            raise
+        started = time.monotonic()
+        try:
+            result = get_client().run_mutation(request)
+        except SequinError as exc:
+            error = exc
+        except Exception as exc:
+            logger.exception("Mutation %s failed inside the admin", mutation.pk)
+            unexpected = exc
+        duration_ms = _ms_since(started)
+    if result is not None:
+        journal_finish(mutation=mutation, duration_ms=duration_ms, result=result)
         index_apply_answer(result=result, request=request)
+    else:
+        journal_finish(
+            mutation=mutation, duration_ms=duration_ms, error=error, unexpected=unexpected
+        )
     return mutation, True
 
 

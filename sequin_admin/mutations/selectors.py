@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -54,6 +54,8 @@ def mutation_filter(filters: Mapping[str, Any]) -> QuerySet[Mutation]:
         rows = rows.filter(records__upstream_id=upstream_id)
     if field_name := filters.get("field"):
         rows = rows.filter(records__changes__field=field_name)
+    if group := filters.get("group"):
+        rows = rows.filter(group_id=group)
     if since := filters.get("since"):
         rows = rows.filter(created_at__gte=_start_of(since))
     if until := filters.get("until"):
@@ -65,6 +67,28 @@ def mutation_filter(filters: Mapping[str, Any]) -> QuerySet[Mutation]:
 
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def groups_collapsed(rows: QuerySet[Mutation]) -> QuerySet[Mutation]:
+    """One line per group of attempts (a bulk job's or a command's batches): the group's
+    newest attempt among `rows`, annotated with `group_size`, the group's attempts."""
+    newest = (
+        rows.order_by()
+        .filter(group_id__isnull=False)
+        .values("group_id")
+        .annotate(newest=Max("id"))
+        .values("newest")
+    )
+    group_size = (
+        Mutation.objects.filter(group_id=OuterRef("group_id"))
+        .order_by()
+        .values("group_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return rows.filter(Q(group_id__isnull=True) | Q(id__in=newest)).annotate(
+        group_size=Subquery(group_size)
+    )
 
 
 @dataclass(frozen=True)

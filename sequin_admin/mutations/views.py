@@ -22,6 +22,7 @@ from .reconcile import mutation_reconcile as reconcile
 from .selectors import (
     attempts_per_day,
     chart_days,
+    groups_collapsed,
     mutation_filter,
     mutation_page,
     usernames,
@@ -36,11 +37,14 @@ OUTCOME_ALERT = "mutations/outcome_alert.html"
 @vary_on_headers("HX-Request")
 def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
     form = MutationFilterForm(request.GET)
-    rows = mutation_filter(form.filters())
+    filters = form.filters()
+    rows = mutation_filter(filters)
+    listed = rows if filters.get("group") else groups_collapsed(rows)
     days = chart_days()
     context = {
         "form": form,
-        "page": mutation_page(rows, after=_page_key(request.GET.get("after", ""))),
+        "group": filters.get("group"),
+        "page": mutation_page(listed, after=_page_key(request.GET.get("after", ""))),
         "chart": chart_of(attempts_per_day(rows, days=days), days=days),
         "users": usernames(),
     }

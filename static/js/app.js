@@ -19,10 +19,14 @@ document.addEventListener("change", (event) => {
     });
     return;
   }
-  // Typing a value or ticking null for a field ticks its "change" box.
-  const input = event.target.closest("[data-bulk-set]");
-  if (input) {
-    const box = document.getElementById(input.dataset.bulkSet);
-    if (box) box.checked = true;
-  }
+  tickBulkField(event);
 });
+
+// Typing a value or ticking null for a field ticks its "change" box.
+function tickBulkField(event) {
+  const input = event.target.closest("[data-bulk-set]");
+  if (!input) return;
+  const box = document.getElementById(input.dataset.bulkSet);
+  if (box) box.checked = true;
+}
+document.addEventListener("input", tickBulkField);

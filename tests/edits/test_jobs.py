@@ -3,14 +3,14 @@ record, 429 backoff, cancel, retry of the failures, a run that finds batches in 
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.conf import LazySettings
 from django.contrib.auth.models import User
 
+from sequin_admin.edits import jobs
 from sequin_admin.edits.jobs import (
     job_cancel,
     job_progress,
@@ -171,29 +171,32 @@ def test_a_queued_job_is_cancelled_at_once(
 
 
 def test_cancel_stops_a_running_job_after_its_batches_in_flight(
-    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User, settings: LazySettings
+    sandbox: SandboxServer,
+    contacts: list[IndexedRecord],
+    user: User,
+    settings: LazySettings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings.TASKS = QUEUED_ONLY
-    settings.JOB_CONCURRENCY = 1
+    """The person cancels while the second batch is under way (from the job's own thread:
+    the in-memory test database takes one writer at a time)."""
     settings.SEQUIN_MAX_RECORDS_PER_MUTATION = 5
-    sandbox.faults.set(Fault(kind="latency", count=0, latency_ms=200))
+    settled = jobs._Runner._settle
+    batches_settled = []
+
+    def settle_then_cancel(runner: jobs._Runner, *args: Any, **kwargs: Any) -> None:
+        if len(batches_settled) == 1:
+            job_cancel(job=runner.job)
+        settled(runner, *args, **kwargs)
+        batches_settled.append(args)
+
+    monkeypatch.setattr(jobs._Runner, "_settle", settle_then_cancel)
     job = start(user, [(r.upstream_id, {"Title": "Stopped"}) for r in contacts[:40]])
-    runner = threading.Thread(target=job_run, kwargs={"job_id": job.pk})
-    runner.start()
-    deadline = time.monotonic() + 20
-    while not Job.objects.filter(pk=job.pk, succeeded__gte=5).exists():
-        assert time.monotonic() < deadline, "the job never sent a batch"
-        time.sleep(0.02)
 
-    job_cancel(job=job)
-    runner.join(timeout=30)
-
-    job.refresh_from_db()
     assert job.state == JobState.CANCELLED
-    assert 5 <= job.succeeded < 40
-    assert job.succeeded % 5 == 0 and job.succeeded + job.cancelled == 40
-    assert not job.items.filter(outcome__in=[ItemOutcome.PENDING, ItemOutcome.IN_FLIGHT])
-    assert Mutation.objects.filter(group_id=job.group_id).count() == job.succeeded // 5
+    assert (job.succeeded, job.cancelled, job.sent) == (10, 30, 10)
+    assert outcomes(job) == [ItemOutcome.SUCCEEDED] * 10 + [ItemOutcome.CANCELLED] * 30
+    assert Mutation.objects.filter(group_id=job.group_id).count() == 2
+    assert upstream_title(sandbox, contacts[10].upstream_id) != "Stopped"
 
 
 def test_retry_the_failures_sends_only_those(
@@ -264,3 +267,52 @@ def test_a_new_run_settles_batches_left_in_flight_before_sending(
         )
         assert list(carried) == [dead]
     assert Mutation.objects.filter(group_id=job.group_id).count() == 3
+
+
+def test_a_create_job_records_the_new_ids(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User
+) -> None:
+    job = start(user, [(None, {"LastName": f"New {n}"}) for n in range(3)], kind="create")
+    assert job.state == JobState.DONE and job.succeeded == 3
+    for item in job.items.all():
+        made = sandbox.store.get_record(SALESFORCE_SYNC_ID, CONTACTS, item.upstream_id)
+        assert made is not None and made["data"]["LastName"] == item.data["LastName"]
+
+
+def test_a_create_whose_answer_was_lost_is_found_not_sent_again(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User
+) -> None:
+    """A 504 after the write: the re-read finds the records made; nothing is offered again."""
+    sandbox.faults.set(Fault(kind="timeout_504"))
+    job = start(user, [(None, {"LastName": f"Lost answer {n}"}) for n in range(2)], kind="create")
+
+    assert outcomes(job) == [ItemOutcome.SUCCEEDED] * 2
+    attempt = Mutation.objects.get(group_id=job.group_id)
+    assert (attempt.outcome, attempt.reconciliation) == (Outcome.UNKNOWN, Reconciliation.APPLIED)
+    for item in job.items.all():
+        assert item.message.startswith("Applied: created as")
+        made = sandbox.store.get_record(SALESFORCE_SYNC_ID, CONTACTS, item.upstream_id)
+        assert made is not None and made["data"]["LastName"] == item.data["LastName"]
+    assert job_retry_failures(job=job, user=user) is None
+
+
+def test_a_create_of_unknown_outcome_is_never_offered_again(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User
+) -> None:
+    """The answer is lost and the records cannot be re-read: the outcome stays unknown, and a
+    create that may have landed is not retried."""
+    sandbox.faults.set(Fault(kind="timeout_504"))
+    sandbox.faults.set(Fault(kind="error_500", count=0, match="/v1/records"))
+    job = start(user, [(None, {"LastName": "Maybe made"})], kind="create")
+
+    assert outcomes(job) == [ItemOutcome.UNKNOWN]
+    assert job.items.get().message.startswith("Could not re-read the records")
+    assert job_retry_failures(job=job, user=user) is None
+
+
+def test_a_delete_job(sandbox: SandboxServer, contacts: list[IndexedRecord], user: User) -> None:
+    job = start(user, [(r.upstream_id, {}) for r in contacts[:3]], kind="delete")
+    assert job.state == JobState.DONE and job.succeeded == 3
+    for row in contacts[:3]:
+        record = sandbox.store.get_record(SALESFORCE_SYNC_ID, CONTACTS, row.upstream_id)
+        assert record is not None and record["deleted"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -225,3 +226,25 @@ def test_a_page_key_that_is_not_an_id_shows_the_first_page(signed_in: Client, af
     response = signed_in.get("/mutations/", {"after": after})
     assert response.status_code == 200
     assert "HX-Request" in response["Vary"]
+
+
+def test_a_group_of_attempts_is_one_line_that_opens(signed_in: Client, user: User) -> None:
+    """A bulk job's batches share a group id: the history shows the group once, with a link
+    that lists its attempts."""
+    alone = journal(1, user=user)[0]
+    batches = journal(3, user=user)
+    group = uuid.uuid4()
+    Mutation.objects.filter(pk__in=[m.pk for m in batches]).update(group_id=group)
+
+    listed = results(signed_in.get("/mutations/").content.decode())
+
+    assert f'href="/mutations/{alone.pk}/"' in listed
+    assert f'href="/mutations/{batches[-1].pk}/"' in listed
+    assert f'href="/mutations/{batches[0].pk}/"' not in listed
+    assert "+2 in its group" in listed and f"group={group}" in listed
+
+    opened = results(signed_in.get(f"/mutations/?group={group}").content.decode())
+
+    assert 'id="history-group"' in opened
+    assert all(f'href="/mutations/{m.pk}/"' in opened for m in batches)
+    assert f'href="/mutations/{alone.pk}/"' not in opened

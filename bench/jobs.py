@@ -1,0 +1,212 @@
+"""A bulk job against a slow upstream, and what its page costs as jobs grow.
+
+Job: 10,000 records updated with 100 ms of sandbox latency on every mutation request. The
+ideal is batches x latency / concurrency (only the waiting, perfectly overlapped); the job,
+from `job_start` (its items stored, the task run at once) to its end, must finish within
+1.2x of that, measured in the same run.
+
+Page: the job's page and its progress fragment at 10 and at 10,000 records: the same number
+of queries, and about the same time.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+
+from bench.common import Environment, Row, measure_interleaved, print_table, ratio, say
+from sequin_admin.edits.jobs import job_start
+from sequin_admin.edits.models import ItemOutcome, Job, JobItem, JobState
+from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN, SALESFORCE_SYNC_ID
+
+COLLECTION_ID = "salesforce:contact"
+RECORDS = 10_000
+LATENCY_MS = 100
+CONCURRENCY = 4
+LIMIT = 1.2
+PAGE_ROUNDS = 30
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+def run(env: Environment) -> list[str]:
+    return [_job_speed(env), _page_cost()]
+
+
+def _job_speed(env: Environment) -> str:
+    cap = settings.SEQUIN_MAX_RECORDS_PER_MUTATION
+    batches = -(-RECORDS // cap)
+    ideal = batches * LATENCY_MS / 1000 / CONCURRENCY
+    with _sandbox_process() as url:
+        upstream_ids = _new_records(url, RECORDS)
+        _control(
+            url,
+            "POST",
+            "/_sandbox/faults",
+            {"kind": "latency", "count": 0, "latency_ms": LATENCY_MS},
+        )
+        say(f"jobs: {RECORDS:,} records, {batches} batches of {cap}, {CONCURRENCY} at a time")
+        with override_settings(TASKS=IMMEDIATE, JOB_CONCURRENCY=CONCURRENCY, SEQUIN_API_URL=url):
+            started = time.perf_counter()
+            job = job_start(
+                user=None,
+                sync_id=SALESFORCE_SYNC_ID,
+                collection_id=COLLECTION_ID,
+                kind="update",
+                items=[(upstream_id, {"Title": "Bench job"}) for upstream_id in upstream_ids],
+            )
+            took = time.perf_counter() - started
+    job.refresh_from_db()
+    if (job.state, job.succeeded) != (JobState.DONE, RECORDS):
+        raise RuntimeError(f"job #{job.pk} ended {job.state} with {job.succeeded} succeeded")
+    verdict = "PASS" if took <= LIMIT * ideal else "FAIL"
+    print_table(
+        f"Bulk job: {RECORDS:,} updates, {LATENCY_MS} ms sandbox latency per request, "
+        f"sandbox in its own process, {env.database}",
+        [Row("job start to done", "ideal", ideal * 1000, "job", took * 1000)],
+        notes=[f"ideal = {batches} batches x {LATENCY_MS} ms / {CONCURRENCY} at a time"],
+    )
+    return (
+        f"jobs: {RECORDS:,} updates in {took:.2f} s, ideal {ideal:.2f} s, "
+        f"{ratio(took, ideal)} (limit {LIMIT}x) {verdict}"
+    )
+
+
+@contextmanager
+def _sandbox_process() -> Iterator[str]:
+    """A sandbox in its own process, as Sequin is on its own machine: its work on 100
+    records per request does not take turns with the admin's for this interpreter."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sequin_admin.sandbox", "serve", "--port", "0", "--db", ":memory:"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        found = re.search(r"http://[\d.]+:\d+", line)
+        if not found:
+            raise RuntimeError(f"the sandbox did not start: {line!r}")
+        yield found.group(0)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _control(url: str, method: str, path: str, body: object) -> Any:
+    response = requests.request(
+        method,
+        f"{url}{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
+        timeout=60,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def _new_records(url: str, count: int) -> list[str]:
+    """`count` records created in the collection (not timed): the seeded demo holds fewer."""
+    made: list[str] = []
+    for start in range(0, count, 100):
+        body = {
+            "kind": "create",
+            "sync_id": SALESFORCE_SYNC_ID,
+            "collection_id": COLLECTION_ID,
+            "records": [
+                {"data": {"LastName": f"Bench {n}"}} for n in range(start, min(start + 100, count))
+            ],
+        }
+        answer = _control(url, "POST", "/v1/mutations/run", body)
+        made += [r["upstream_id"] for r in answer["records"]]
+    return made
+
+
+def _finished_job(size: int) -> Job:
+    job = Job.objects.create(
+        sync_id=SALESFORCE_SYNC_ID,
+        collection_id=COLLECTION_ID,
+        kind="update",
+        group_id=uuid.uuid4(),
+        state=JobState.DONE,
+        total=size,
+        sent=size,
+        succeeded=size,
+    )
+    JobItem.objects.bulk_create(
+        (
+            JobItem(
+                job=job,
+                position=n,
+                upstream_id=f"003{n:012d}",
+                data={"Title": "t"},
+                outcome=ItemOutcome.SUCCEEDED,
+            )
+            for n in range(size)
+        ),
+        batch_size=2000,
+    )
+    return job
+
+
+def _page_cost() -> str:
+    small, big = _finished_job(10), _finished_job(RECORDS)
+    user, _ = User.objects.get_or_create(username="bench-jobs")
+    client = Client()
+    client.force_login(user)
+    fragment = {"HX-Request": "true", "HX-Target": "job-progress"}
+
+    def queries(job: Job, headers: dict[str, str]) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(job.get_absolute_url(), headers=headers)
+        if response.status_code != 200:
+            raise RuntimeError(f"job page answered {response.status_code}")
+        return len(captured)
+
+    counts = {
+        (name, size): queries(job, headers)
+        for name, headers in (("page", {}), ("progress", fragment))
+        for size, job in ((10, small), (RECORDS, big))
+    }
+    timings = measure_interleaved(
+        {
+            "page 10": lambda: client.get(small.get_absolute_url()),
+            f"page {RECORDS}": lambda: client.get(big.get_absolute_url()),
+            "progress 10": lambda: client.get(small.get_absolute_url(), headers=fragment),
+            f"progress {RECORDS}": lambda: client.get(big.get_absolute_url(), headers=fragment),
+        },
+        rounds=PAGE_ROUNDS,
+    )
+    ms = {name: t.ms for name, t in timings.items()}
+    print_table(
+        f"Job page at 10 and {RECORDS:,} records, median of {PAGE_ROUNDS}",
+        [
+            Row("job page", "10 records", ms["page 10"], f"{RECORDS:,}", ms[f"page {RECORDS}"]),
+            Row(
+                "progress fragment",
+                "10 records",
+                ms["progress 10"],
+                f"{RECORDS:,}",
+                ms[f"progress {RECORDS}"],
+            ),
+        ],
+        notes=[f"queries (view, size): {counts}"],
+    )
+    same = all(counts[(name, 10)] == counts[(name, RECORDS)] for name in ("page", "progress"))
+    return (
+        f"jobs page: {counts[('page', 10)]} queries at 10 and {counts[('page', RECORDS)]} at "
+        f"{RECORDS:,}, {ratio(ms[f'page {RECORDS}'], ms['page 10'])} the time; progress "
+        f"{ratio(ms[f'progress {RECORDS}'], ms['progress 10'])} {'PASS' if same else 'FAIL'}"
+    )
