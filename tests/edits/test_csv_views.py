@@ -6,7 +6,9 @@ import pytest
 from django.conf import LazySettings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sequin_admin.edits.jobs import job_run
@@ -149,3 +151,22 @@ def test_the_confirmed_job_applies_the_rows_upstream(
     assert stored[first.upstream_id]["data"]["Title"] == "Job CSV"
     assert stored[second.upstream_id]["data"]["Title"] is None
     assert Job.objects.get().succeeded == 2
+
+
+def test_the_plan_page_costs_the_same_for_one_row_and_for_many(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    indexed(CONTACTS)
+    ids = list(
+        IndexedRecord.objects.filter(collection_id=CONTACTS, deleted=False).values_list(
+            "upstream_id", flat=True
+        )[:300]
+    )
+    counts = []
+    for chosen in (ids[:1], ids):
+        content = "upstream_id,Title\n" + "".join(f"{i},Counted\n" for i in chosen)
+        plan_url = upload(signed_in, content.encode())["Location"]
+        with CaptureQueriesContext(connection) as queries:
+            assert signed_in.get(plan_url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
