@@ -34,7 +34,8 @@ flight is never sent blindly again: no journal entry under its token means it ne
 (it goes back to the queue); an entry still pending means its worker died mid-call, and the
 records are re-read and judged (`mutation_settle`) as unknown outcomes are. A refused batch of
 several records (a 4xx) is judged record by record the same way. A 429 that outlasts the
-client's own retries pauses the job for the Retry-After and the batch goes out again.
+client's own retries pauses the job for the Retry-After and the batch goes out again (a
+create's batch is failed instead: a create is never sent again by itself).
 """
 
 from __future__ import annotations
@@ -423,7 +424,13 @@ class _Runner:
                 )
         elif mutation.outcome == Outcome.FAILED and mutation.error_kind == ErrorKind.RATE_LIMITED:
             self._pause(mutation.retry_after)
-            self._requeue(batch)
+            if self.job.kind == JobKind.CREATE:
+                # A create is never sent again by itself (design.md): the person retries it.
+                for item in batch:
+                    _settle_item(item, ItemOutcome.FAILED, mutation, mutation.error_message)
+                _save(batch)
+            else:
+                self._requeue(batch)
         elif mutation.outcome == Outcome.FAILED and (
             len(batch) == 1 or mutation.error_kind not in REFUSALS_TO_JUDGE
         ):

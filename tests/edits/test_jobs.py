@@ -316,3 +316,15 @@ def test_a_delete_job(sandbox: SandboxServer, contacts: list[IndexedRecord], use
     for row in contacts[:3]:
         record = sandbox.store.get_record(SALESFORCE_SYNC_ID, CONTACTS, row.upstream_id)
         assert record is not None and record["deleted"]
+
+
+def test_a_rate_limited_create_is_failed_not_sent_again(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User
+) -> None:
+    sandbox.faults.set(Fault(kind="rate_limit_429", retry_after=0))
+    job = start(user, [(None, {"LastName": "Limited"})], kind="create")
+
+    assert outcomes(job) == [ItemOutcome.FAILED]
+    assert Mutation.objects.filter(group_id=job.group_id).count() == 1
+    retry = job_retry_failures(job=job, user=user)
+    assert retry is not None  # refused for sure, so the person may send it again
