@@ -281,6 +281,11 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DJANGO_DATA_UPLOAD_MAX_NUMBER_FILES", 10
 # Uploads bigger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_FILE_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
 
+# CSV updates (the upload page and `manage.py mutate update FILE.csv`): the largest file and
+# the most data rows one CSV may carry; more is refused with a message, before any parsing.
+CSV_UPDATE_MAX_BYTES = env_int("CSV_UPDATE_MAX_BYTES", 5 * 1024 * 1024)
+CSV_UPDATE_MAX_ROWS = env_int("CSV_UPDATE_MAX_ROWS", 10_000)
+
 # Background work (django-tasks): tasks are rows in the admin's database; `manage.py
 # db_worker` runs them, on any number of machines.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -6,6 +6,8 @@ lost; see `sequin_admin.edits.jobs` for how they are sent.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -123,3 +125,29 @@ class JobItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.upstream_id or '(new record)'}: {self.outcome}"
+
+
+class CsvUpdatePlan(models.Model):
+    """An uploaded CSV's plan (`edits.csv_updates.CsvPlan` as JSON), kept between the preview
+    and the confirmation so that what is sent is what the server checked, never what a
+    browser posts back. Confirming it starts one job, once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    sync_id = models.CharField(max_length=100)
+    collection_id = models.CharField(max_length=200)
+    filename = models.CharField(max_length=255, blank=True)
+    plan = models.JSONField()
+    job = models.OneToOneField(
+        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="csv_plan"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"CSV {self.filename or self.pk} for {self.collection_id}"

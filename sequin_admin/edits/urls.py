@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import job_views, views
+from . import create_delete_views, csv_views, job_views, views
 
+# Pages of a collection that are not records live under `-/`, which no record's address can
+# reach (`<upstream_id>/` is a single segment).
 urlpatterns = [
     path("jobs/", job_views.job_list, name="job_list"),
     path("jobs/<int:job_id>/", job_views.job_detail, name="job_detail"),
@@ -13,6 +15,31 @@ urlpatterns = [
         "jobs/bulk-edit/<str:sync_id>/<str:collection_id>/",
         job_views.bulk_edit,
         name="bulk_edit",
+    ),
+    path(
+        "jobs/bulk-delete/<str:sync_id>/<str:collection_id>/",
+        create_delete_views.bulk_delete,
+        name="bulk_delete",
+    ),
+    path(
+        "syncs/<str:sync_id>/<str:collection_id>/-/new/",
+        create_delete_views.record_new,
+        name="record_new",
+    ),
+    path(
+        "syncs/<str:sync_id>/<str:collection_id>/-/csv/",
+        csv_views.csv_upload,
+        name="csv_upload",
+    ),
+    path(
+        "syncs/<str:sync_id>/<str:collection_id>/-/csv/<uuid:plan_id>/",
+        csv_views.csv_plan_detail,
+        name="csv_plan",
+    ),
+    path(
+        "syncs/<str:sync_id>/<str:collection_id>/<str:upstream_id>/delete/",
+        create_delete_views.record_delete_view,
+        name="record_delete",
     ),
     path(
         "syncs/<str:sync_id>/<str:collection_id>/<str:upstream_id>/",

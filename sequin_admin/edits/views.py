@@ -23,6 +23,7 @@ from sequin_admin.mutations.views import detail_context
 from sequin_admin.records.index import index_get, index_references
 from sequin_admin.records.syncs import sync_name
 
+from .create_delete import DeleteForm
 from .editor import editor_open, editor_post, posted_form, preview_of, request_preview
 from .replay import Action, Replay, replay_confirm, replay_plan
 from .services import record_ensure_indexed
@@ -58,6 +59,7 @@ def record_detail(
         "references": index_references(
             sync_id=sync_id, collection_id=collection_id, data=editor.record.data
         ),
+        "delete_form": DeleteForm(record=editor.record),
         "timeline": record_timeline(
             sync_id=sync_id, collection_id=collection_id, upstream_id=upstream_id
         ),

@@ -1,4 +1,4 @@
-"""The command-line entry points: mutate, reconcile, export and prune."""
+"""The command-line entry points of the journal: reconcile, export and prune."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ import csv
 import io
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from sequin_admin.mutations.models import Mutation, Outcome, Reconciliation, Source
-from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
+from sequin_admin.mutations.models import Mutation, Reconciliation
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
 from tests.helpers import Indexed, send
@@ -24,58 +22,6 @@ def run(*args: str) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out)
     return out.getvalue()
-
-
-def mutate(tmp_path: Path, kind: str, items: list, *extra: str) -> str:
-    """`manage.py mutate KIND FILE` on the demo Salesforce contacts."""
-    file = tmp_path / f"{kind}.json"
-    file.write_text(json.dumps(items))
-    return run(
-        "mutate",
-        kind,
-        str(file),
-        "--sync",
-        SALESFORCE_SYNC_ID,
-        "--collection",
-        "salesforce:contact",
-        *extra,
-    )
-
-
-def test_mutate_update_is_journaled_with_the_indexed_before(
-    indexed: Indexed, user: User, tmp_path: Path, sandbox: SandboxServer
-) -> None:
-    record = indexed("salesforce:contact")
-    items = [{"upstream_id": record.upstream_id, "data": {"Title": "CLI"}}]
-    output = mutate(tmp_path, "update", items, "--user", "ada")
-    mutation = Mutation.objects.get()
-    assert f"#{mutation.pk} succeeded" in output
-    assert (mutation.source, mutation.username) == (Source.COMMAND, "ada")
-    change = mutation.records.get().changes.get()
-    assert (change.before, change.sent, change.returned) == (record.data["Title"], "CLI", "CLI")
-
-
-def test_mutate_create_and_delete(tmp_path: Path, sandbox: SandboxServer, db: None) -> None:
-    mutate(
-        tmp_path, "create", [{"data": {"LastName": "Atreides", "FirstName": "Paul"}}], "--as-system"
-    )
-    created = Mutation.objects.get()
-    upstream_id = created.records.get().upstream_id
-    assert created.outcome == Outcome.SUCCEEDED and upstream_id
-    mutate(tmp_path, "delete", [upstream_id], "--as-system")
-    deleted = Mutation.objects.get(kind="delete")
-    assert deleted.outcome == Outcome.SUCCEEDED
-    assert sandbox.store.get_record(SALESFORCE_SYNC_ID, "salesforce:contact", upstream_id)[
-        "deleted"
-    ]
-
-
-def test_mutate_reports_a_failure(indexed: Indexed, tmp_path: Path, sandbox: SandboxServer) -> None:
-    record = indexed("salesforce:contact")
-    with pytest.raises(CommandError, match="Not every attempt was applied"):
-        items = [{"upstream_id": record.upstream_id, "data": {"Email": "x"}}]
-        mutate(tmp_path, "update", items, "--as-system")
-    assert Mutation.objects.get().outcome == Outcome.FAILED
 
 
 def test_reconcile_command_marks_unknown_attempts(
