@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mutations", "0003_drop_bulk_source"),
+        ("mutations", "0005_mutation_await_consumer_names"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mutations", "0003_drop_bulk_source"),
+        ("mutations", "0004_mutation_source_job"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("records", "0004_record_reread_pending"),
+        ("records", "0005_record_search_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
