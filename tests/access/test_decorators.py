@@ -14,7 +14,7 @@ from sequin_admin.mutations.run import mutation_run
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.server import SandboxServer
 from sequin_admin.sequin import MutationRequest
-from tests.helpers import CONTACTS, Indexed, open_record, send
+from tests.helpers import CONTACTS, Indexed, open_record, replay_confirmed, send
 
 
 def person(client: Client, name: str, role: Role | None, collection_pattern: str = "*") -> User:
@@ -97,11 +97,11 @@ def test_replaying_a_many_record_change_needs_a_bulk_editor(
     assert not Mutation.objects.filter(retry_of=many).exists()
     bulk = Client()
     person(bulk, "bulk", Role.BULK_EDITOR)
-    assert bulk.post(reverse("mutation_retry", args=[many.pk])).status_code == 302
+    assert replay_confirmed(bulk, reverse("mutation_retry", args=[many.pk])).status_code == 302
     assert Mutation.objects.filter(retry_of=many, username="bulk").exists()
     # One record by update: an editor may revert it.
     one = send(first, root, {"Title": "One record"})
-    assert client.post(reverse("mutation_revert", args=[one.pk])).status_code == 302
+    assert replay_confirmed(client, reverse("mutation_revert", args=[one.pk])).status_code == 302
     assert Mutation.objects.filter(revert_of=one, username="editor").exists()
 
 
