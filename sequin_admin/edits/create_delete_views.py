@@ -13,6 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from sequin_admin.access.decorators import role_required
+from sequin_admin.access.models import Role
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
 from sequin_admin.mutations.models import Mutation, Outcome
@@ -53,6 +55,7 @@ def record_url(sync_id: str, collection_id: str, upstream_id: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
+@role_required(Role.BULK_EDITOR)
 @sequin_error_page
 def record_new(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> HttpResponse:
     specs = creatable_specs(sync_id=sync_id, collection_id=collection_id)
@@ -96,6 +99,7 @@ def _put_upstream_error(form: NewRecordForm, mutation: Mutation) -> None:
 
 
 @require_POST
+@role_required(Role.BULK_EDITOR)
 @sequin_error_page
 def record_delete_view(
     request: HtmxHttpRequest, sync_id: str, collection_id: str, upstream_id: str
@@ -129,6 +133,7 @@ def record_delete_view(
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(Role.BULK_EDITOR)
 @sequin_error_page
 def bulk_delete(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> HttpResponse:
     """The collection page's selection (picked rows, or all that match), deleted by a job

@@ -11,6 +11,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from sequin_admin.access.decorators import role_required
+from sequin_admin.access.models import Role
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import HtmxHttpRequest
 
@@ -46,6 +48,7 @@ def _limits() -> dict[str, Any]:
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(Role.BULK_EDITOR)
 @sequin_error_page
 def csv_upload(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> HttpResponse:
     context: dict[str, Any] = {"sync_id": sync_id, "collection_id": collection_id, **_limits()}
@@ -79,6 +82,7 @@ def csv_upload(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> Ht
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(Role.BULK_EDITOR)
 @sequin_error_page
 def csv_plan_detail(
     request: HtmxHttpRequest, sync_id: str, collection_id: str, plan_id: uuid.UUID

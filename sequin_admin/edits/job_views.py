@@ -8,6 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from sequin_admin.access.decorators import role_required
+from sequin_admin.access.models import Role
+from sequin_admin.access.services import scope_q
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
 
@@ -18,6 +21,7 @@ from .jobs import (
     job_progress,
     job_resume_if_stale,
     job_retry_failures,
+    job_scope,
 )
 from .models import ItemOutcome, Job
 
@@ -36,6 +40,7 @@ def _selection(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> Se
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(Role.BULK_EDITOR)
 @sequin_error_page
 def bulk_edit(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> HttpResponse:
     selection = _selection(request, sync_id, collection_id)
@@ -70,6 +75,7 @@ def bulk_edit(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> Htt
 
 @require_GET
 @vary_on_headers("HX-Request")
+@role_required(Role.VIEWER, scope=job_scope)
 @sequin_error_page
 def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(Job.objects.select_related("retry_of"), pk=job_id)
@@ -93,6 +99,7 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
 
 
 @require_POST
+@role_required(Role.BULK_EDITOR, scope=job_scope)
 @sequin_error_page
 def job_cancel_view(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     job = job_cancel(job=get_object_or_404(Job, pk=job_id))
@@ -101,6 +108,7 @@ def job_cancel_view(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
 
 
 @require_POST
+@role_required(Role.BULK_EDITOR, scope=job_scope)
 @sequin_error_page
 def job_retry_view(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(Job, pk=job_id)
@@ -114,7 +122,8 @@ def job_retry_view(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
 @require_GET
 @sequin_error_page
 def job_list(request: HtmxHttpRequest) -> HttpResponse:
-    jobs = Job.objects.all()
+    # Only jobs on collections the person may see: the grants are one SQL filter.
+    jobs = Job.objects.filter(scope_q(user=request.user))
     try:
         before = int(request.GET.get("before", "0"))
     except ValueError:

@@ -44,7 +44,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,6 +59,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django_tasks import task
 
+from sequin_admin.access.decorators import Scope
 from sequin_admin.mutations.models import Mutation, Outcome, Source
 from sequin_admin.mutations.reconcile import mutation_settle
 from sequin_admin.mutations.run import mutation_run, seen_in_index
@@ -551,3 +552,9 @@ def _count(job_id: int) -> None:
         unknown=counts.get(ItemOutcome.UNKNOWN, 0),
         cancelled=counts.get(ItemOutcome.CANCELLED, 0),
     )
+
+
+def job_scope(kwargs: Mapping[str, Any]) -> Scope | None:
+    """For `@role_required` on `/jobs/<job_id>/...`: the job's collection."""
+    found = Job.objects.filter(pk=kwargs["job_id"]).values_list("sync_id", "collection_id").first()
+    return None if found is None else Scope(sync_id=found[0], collection_id=found[1])

@@ -13,7 +13,7 @@ urlpatterns = [
         name="collection_detail",
     ),
     path(
-        "syncs/<str:sync_id>/<str:collection_id>/export/<str:export_format>/",
+        "syncs/<str:sync_id>/<str:collection_id>/-/export/<str:export_format>/",
         views.collection_export,
         name="collection_export",
     ),

@@ -161,6 +161,7 @@ def _checked(query: ListingQuery, choices: FieldChoices) -> set[str]:
 
 
 @require_GET
+@role_required(Role.VIEWER)
 @sequin_error_page
 def collection_export(
     request: HtmxHttpRequest, sync_id: str, collection_id: str, export_format: str

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponse, StreamingHttpResponse
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from sequin_admin.access.models import Grant, Role
+from sequin_admin.edits.jobs import job_start
 from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
 from sequin_admin.sandbox.server import SandboxServer
 from tests.helpers import CONTACTS, Indexed, send
@@ -61,6 +63,9 @@ SIGNED_IN_ONLY = S(302, 200, 200, 200, 200, 200, 200)
 VIEWERS = S(302, 403, 200, 200, 200, 200, 200)
 EDITORS_REDIRECTED = S(302, 403, 403, 302, 302, 302, 302)
 VIEWERS_REDIRECTED = S(302, 403, 302, 302, 302, 302, 302)
+EDITORS = S(302, 403, 403, 200, 200, 200, 200)
+BULK_EDITORS = S(302, 403, 403, 403, 200, 200, 200)
+BULK_EDITORS_REDIRECTED = S(302, 403, 403, 403, 302, 302, 302)
 NOT_THIS_METHOD = S(302, 405, 405, 405, 405, 405, 405)
 
 
@@ -128,8 +133,32 @@ MATRIX: dict[str, Row] = {
     "mutations/export/": Row(get=SIGNED_IN_ONLY, post=NOT_THIS_METHOD),
     "mutations/<int:mutation_id>/": Row(get=VIEWERS, post=NOT_THIS_METHOD),
     "mutations/<int:mutation_id>/reconcile/": Row(get=NOT_THIS_METHOD, post=EDITORS_REDIRECTED),
-    "mutations/<int:mutation_id>/retry/": Row(get=NOT_THIS_METHOD, post=EDITORS_REDIRECTED),
-    "mutations/<int:mutation_id>/revert/": Row(get=NOT_THIS_METHOD, post=EDITORS_REDIRECTED),
+    # Retry and Revert first show what they would send (a POST without the confirmation's
+    # token shows it too); only a confirmed POST sends.
+    # (The sample attempt succeeded: there is nothing to retry, and the person is sent back.)
+    "mutations/<int:mutation_id>/retry/": Row(get=EDITORS_REDIRECTED, post=EDITORS_REDIRECTED),
+    "mutations/<int:mutation_id>/revert/": Row(get=EDITORS, post=EDITORS),
+    # What a collection page lists, exported: whoever may read the collection.
+    "syncs/<str:sync_id>/<str:collection_id>/-/export/<str:export_format>/": Row(
+        get=VIEWERS, post=NOT_THIS_METHOD
+    ),
+    # Many records at once, creating and deleting: bulk editors. The jobs list is filtered; a
+    # job's page needs a grant on its collection.
+    "jobs/": Row(get=SIGNED_IN_ONLY, post=NOT_THIS_METHOD),
+    "jobs/<int:job_id>/": Row(get=VIEWERS, post=NOT_THIS_METHOD),
+    "jobs/<int:job_id>/cancel/": Row(get=NOT_THIS_METHOD, post=BULK_EDITORS_REDIRECTED),
+    "jobs/<int:job_id>/retry/": Row(get=NOT_THIS_METHOD, post=BULK_EDITORS_REDIRECTED),
+    "jobs/bulk-edit/<str:sync_id>/<str:collection_id>/": Row(get=BULK_EDITORS, post=BULK_EDITORS),
+    "jobs/bulk-delete/<str:sync_id>/<str:collection_id>/": Row(get=BULK_EDITORS, post=BULK_EDITORS),
+    "syncs/<str:sync_id>/<str:collection_id>/-/new/": Row(get=BULK_EDITORS, post=BULK_EDITORS),
+    "syncs/<str:sync_id>/<str:collection_id>/-/csv/": Row(get=BULK_EDITORS, post=BULK_EDITORS),
+    # A CSV plan is its uploader's (the superuser's here): another bulk editor finds none.
+    "syncs/<str:sync_id>/<str:collection_id>/-/csv/<uuid:plan_id>/": Row(
+        get=S(302, 403, 403, 403, 404, 404, 200), post=S(302, 403, 403, 403, 404, 404, 302)
+    ),
+    "syncs/<str:sync_id>/<str:collection_id>/<str:upstream_id>/delete/": Row(
+        get=NOT_THIS_METHOD, post=BULK_EDITORS
+    ),
     # The Django admin site, where grants are managed: staff only. Its sign-in page is open
     # (a signed-in superuser is sent on to the index); its sign-out is a POST.
     "django-admin/": staff_only(),
@@ -209,11 +238,30 @@ def test_each_person_gets_the_status_of_their_role_and_never_the_token(
     root = people["superuser"]
     assert root is not None
     mutation = send(record, root, {"Title": "Matrix"})
+    job = job_start(
+        user=root,
+        sync_id=record.sync_id,
+        collection_id=record.collection_id,
+        kind="update",
+        items=[(record.upstream_id, {"Title": "Matrix job"})],
+    )
+    upload = Client()
+    upload.force_login(root)
+    csv_file = SimpleUploadedFile(
+        "t.csv", f"upstream_id,Title\n{record.upstream_id},CSV\n".encode()
+    )
+    planned = upload.post(
+        reverse("csv_upload", args=[record.sync_id, record.collection_id]), {"file": csv_file}
+    )
+    assert planned.status_code == 302, planned.status_code
     values = {
         "sync_id": record.sync_id,
         "collection_id": record.collection_id,
         "upstream_id": record.upstream_id,
         "mutation_id": str(mutation.pk),
+        "export_format": "csv",
+        "job_id": str(job.pk),
+        "plan_id": planned["Location"].rstrip("/").rsplit("/", 1)[-1],
         "content_type_id": MISSING_OBJECT_ID,
         "id": str(root.pk),
         "access/grant": str(Grant.objects.filter(user__username="viewer").get().pk),
