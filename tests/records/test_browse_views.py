@@ -421,7 +421,7 @@ def test_list_page_queries_do_not_grow_with_the_index_or_the_page(
 
 
 def exported(client: Client, kind: str, params: dict[str, Any]) -> str:
-    response = client.get(f"{LEADS_PAGE}export/{kind}/", params)
+    response = client.get(f"{LEADS_PAGE}-/export/{kind}/", params)
     assert response.status_code == 200
     assert response.streaming
     return b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
@@ -492,7 +492,7 @@ def test_export_of_an_unknown_format_or_collection_is_a_404(
     signed_in: Client, leads: IndexedCollection
 ) -> None:
     assert signed_in.get(f"{LEADS_PAGE}export/xlsx/").status_code == 404
-    assert signed_in.get(f"/syncs/{SYNC}/test:none/export/csv/").status_code == 404
+    assert signed_in.get(f"/syncs/{SYNC}/test:none/-/export/csv/").status_code == 404
 
 
 def test_a_live_update_pushes_the_address_without_the_empty_condition_row(
