@@ -15,6 +15,12 @@ Usage, under the method decorators and above `@sequin_error_page`::
     @role_required(Role.EDITOR, scope=mutation_scope)  # /mutations/<mutation_id>/...: the
     ...                                                # attempt's sync and collection
 
+Which role: viewer for pages, fragments and exports that only read; editor for what changes
+one record; bulk editor for bulk jobs, CSV uploads, create and delete; admin for what remains.
+`scope=` takes any function of the URL kwargs returning a `Scope` (or None for a 404):
+`mutations.selectors.mutation_scope` and `replay_scope` (Retry and Revert: a bulk editor for
+a create, a delete or many records) are two; a URL naming a bulk job would need its own.
+
 A view whose URL names only `sync_id` needs the role on some collection of that sync. Lists
 that span syncs (the sync list, the history) need no decorator: they filter by the grants
 (`services.syncs_visible`, `services.scope_q`).
@@ -83,7 +89,7 @@ def role_required(
                 return redirect_to_login(request.get_full_path())
             where = scope(kwargs)
             if where is None:
-                raise Http404("No such thing.")
+                raise Http404("Nothing at this address.")
             needed = post if post is not None and request.method == "POST" else role
             needed = max(needed, where.minimum_role)
             if not access_allows(

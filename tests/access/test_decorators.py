@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
@@ -118,3 +118,16 @@ def test_a_viewer_of_another_collection_sees_no_attempt_here(
     mutation = send(indexed(CONTACTS), User.objects.create_superuser("root"), {"Title": "Hidden"})
     person(client, "accounts-only", Role.VIEWER, collection_pattern="salesforce:account")
     assert client.get(reverse("mutation_detail", args=[mutation.pk])).status_code == 403
+
+
+def test_a_group_grant_opens_the_pages_to_its_members(
+    client: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    record = indexed(CONTACTS)
+    support = Group.objects.create(name="support")
+    Grant.objects.create(group=support, role=Role.EDITOR, collection_pattern=CONTACTS)
+    member = person(client, "member", None)
+    assert client.get(record_url(record)).status_code == 403
+    member.groups.add(support)
+    assert client.get(record_url(record)).status_code == 200
+    assert 'id="read-only-notice"' not in client.get(record_url(record)).content.decode()

@@ -214,6 +214,13 @@ def body_of(response: HttpResponse | StreamingHttpResponse) -> bytes:
     return response.content
 
 
+def signed_in(person: User | None) -> Client:
+    client = Client()
+    if person is not None:
+        client.force_login(person)
+    return client
+
+
 @pytest.fixture
 def people(db: None) -> dict[str, User | None]:
     found: dict[str, User | None] = {"anonymous": None}
@@ -272,6 +279,7 @@ def test_each_person_gets_the_status_of_their_role_and_never_the_token(
         "app_label": "access",
         "url": "no-such-page/",
     }
+    clients = {who: signed_in(person) for who, person in people.items()}
     token = settings.SEQUIN_API_TOKEN.encode()
     wrong: list[str] = []
     leaked: list[str] = []
@@ -280,10 +288,8 @@ def test_each_person_gets_the_status_of_their_role_and_never_the_token(
         row = MATRIX[pattern]
         for method, expected in (("GET", row.get), ("POST", row.post)):
             for who, status in zip(PEOPLE, expected, strict=True):
-                client = Client()
-                person = people[who]
-                if person is not None:
-                    client.force_login(person)
+                # Signing out ends the session: that request gets a client of its own.
+                client = signed_in(people[who]) if "logout" in pattern else clients[who]
                 response = client.generic(method, url)
                 if response.status_code != status:
                     wrong.append(f"{method} {url} as {who}: {response.status_code}, not {status}")
