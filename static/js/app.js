@@ -82,19 +82,26 @@ document.addEventListener("change", (event) => {
 // Whole rows open their record: a click anywhere in a row [data-row-link] follows the row's
 // own link (a.row-link), which stays the real target for the keyboard, middle-click and
 // "open in new tab". Clicks on something interactive, or that end a text selection, are left
-// alone; Ctrl/Cmd/Shift-click opens the record in a new tab as on the link itself.
+// alone; Ctrl/Cmd/Shift-click and middle-click open the record in a new tab as on the link.
+function rowLinkFor(event) {
+  const row = event.target.closest("tr[data-row-link]");
+  if (!row || event.target.closest("a, button, input, select, textarea, label, summary, details")) return null;
+  if (String(window.getSelection())) return null;
+  return row.querySelector("a.row-link");
+}
 document.addEventListener("click", (event) => {
   if (event.button !== 0) return;
-  const row = event.target.closest("tr[data-row-link]");
-  if (!row || event.target.closest("a, button, input, select, textarea, label, summary, details")) return;
-  if (String(window.getSelection())) return;
-  const link = row.querySelector("a.row-link");
+  const link = rowLinkFor(event);
   if (!link) return;
   if (event.ctrlKey || event.metaKey || event.shiftKey) {
     window.open(link.href, "_blank", "noopener");
   } else {
     link.click();
   }
+});
+document.addEventListener("auxclick", (event) => {
+  const link = event.button === 1 ? rowLinkFor(event) : null;
+  if (link) window.open(link.href, "_blank", "noopener");
 });
 
 // A picklist's "other…" choice reveals the text input beside it, which then carries the value.

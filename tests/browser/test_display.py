@@ -61,7 +61,7 @@ def test_back_after_filtering_the_history_shows_the_whole_page(
     open_contact(page, sandbox)
     field(page, "Phone").fill("+44 20 7946 0001")
     page.get_by_role("button", name="Send to Sequin").click()
-    expect(page.get_by_text("Saved upstream.")).to_be_visible()
+    expect(page.get_by_text("Saved upstream.")).to_be_visible(timeout=15_000)  # a busy machine
     page.get_by_role("link", name="History").click()
     page.get_by_label("Outcome", exact=True).select_option("succeeded")
     expect(page).to_have_url(re.compile(r"outcome=succeeded"))
@@ -82,6 +82,10 @@ def test_a_click_anywhere_on_a_row_opens_its_record(
     row = page.locator("#results tbody tr").nth(2)
     href = row.locator("a.row-link").get_attribute("href")
     assert href
+    with page.context.expect_page() as opened:
+        row.locator("td").nth(2).click(button="middle")  # a new tab, as on the link
+    expect(opened.value).to_have_url(re.compile(re.escape(href) + "$"))
+    opened.value.close()
     row.locator("td").nth(2).click()  # the Phone cell, not the link
     expect(page).to_have_url(re.compile(re.escape(href) + "$"))
     expect(page.locator("#record-title")).to_be_visible()

@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sequin_admin.records.index import index_upsert
+from sequin_admin.records.index import (
+    Reference,
+    index_picklists,
+    index_references,
+    index_upsert,
+)
 from sequin_admin.records.listing import index_page
 from sequin_admin.records.models import IndexedCollection, IndexedRecord
 from sequin_admin.records.refresh import collection_refresh
@@ -129,3 +135,59 @@ def test_refresh_records_command(sandbox: SandboxServer) -> None:
     assert state.record_count + state.deleted_count == sandbox.store.count_records(
         "stripe:customer"
     )
+
+
+@pytest.mark.django_db
+def test_references_found_in_the_index_with_their_titles_in_one_query() -> None:
+    IndexedRecord.objects.bulk_create(
+        [
+            IndexedRecord(
+                sync_id="h",
+                collection_id="hubspot:company",
+                upstream_id="77",
+                data={"name": "Acme"},
+            ),
+            IndexedRecord(
+                sync_id="other", collection_id="hubspot:company", upstream_id="78", data={}
+            ),
+        ]
+    )
+    data = {
+        "properties": {"associatedcompanyid": "77", "firstname": "Ada"},
+        "associatedcompanyid": 78,  # indexed only under another sync
+        "email": "ada@acme.io",
+    }
+    with CaptureQueriesContext(connection) as queries:
+        found = index_references(sync_id="h", collection_id="hubspot:contact", data=data)
+    assert len(queries.captured_queries) == 1
+    assert found == {
+        "properties": [
+            Reference(
+                path="properties.associatedcompanyid",
+                sync_id="h",
+                collection_id="hubspot:company",
+                upstream_id="77",
+                title="Acme",
+            )
+        ]
+    }
+
+
+@pytest.mark.django_db
+def test_picklists_come_from_a_sample_of_the_newest_records_and_are_cached() -> None:
+    cache.clear()
+    IndexedRecord.objects.bulk_create(
+        IndexedRecord(
+            sync_id="s",
+            collection_id="salesforce:lead",
+            upstream_id=f"l{i}",
+            updated_idx=i,
+            data={"Status": "Closed" if i % 3 == 0 else "Open", "Email": f"p{i}@x.io"},
+        )
+        for i in range(40)
+    )
+    found = index_picklists(sync_id="s", collection_id="salesforce:lead")
+    assert found == {"Status": ["Open", "Closed"]}
+    with CaptureQueriesContext(connection) as queries:
+        assert index_picklists(sync_id="s", collection_id="salesforce:lead") == found
+    assert not queries.captured_queries
