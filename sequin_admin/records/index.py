@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from sequin_admin.sequin import MutationRequest, MutationResult, Record
 
 from .fields import picklists_from_samples, reference_collection
 from .models import IndexedRecord
+from .search import fts_written_here
 from .titles import record_title
 
 SEARCH_TEXT_LIMIT = 10_000
@@ -56,6 +57,8 @@ _UPSERT_FIELDS = (
     "reread_pending",
 )
 _KEY_FIELDS = ("sync_id", "collection_id", "upstream_id")
+# Three parameters a key: within SQLite's oldest limit of 999 a statement.
+_KEYS_A_QUERY = 300
 
 
 def index_upsert(*, records: Iterable[Record]) -> int:
@@ -100,15 +103,44 @@ def index_upsert(*, records: Iterable[Record]) -> int:
     rows = [values(r) for r in incoming.values()]
     batch = connection.ops.bulk_batch_size(fields, rows)
     written = 0
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        fts = fts_written_here(cursor, connection.alias)
+        if fts is not None:
+            fts.pause()
+            fts.note_stored(_stored_texts(cursor, list(incoming)))
         for start in range(0, len(rows), batch):
             chunk = rows[start : start + batch]
-            cursor.execute(
-                _upsert_sql(len(chunk), len(fields)),
-                [value for row in chunk for value in row],
-            )
-            written += cursor.rowcount
+            sql = _upsert_sql(len(chunk), len(fields))
+            params = [value for row in chunk for value in row]
+            if fts is None:
+                cursor.execute(sql, params)
+                written += cursor.rowcount
+            else:
+                cursor.execute(f"{sql} RETURNING id, search_text", params)
+                returned = cursor.fetchall()
+                fts.write(returned)
+                written += len(returned)
+        if fts is not None:
+            fts.resume()
     return written
+
+
+def _stored_texts(cursor: Any, keys: list[tuple[str, str, str]]) -> list[tuple[int, str]]:
+    """(id, search_text) of the stored rows among `keys` (SQLite: an index probe a key)."""
+    found: list[tuple[int, str]] = []
+    table = IndexedRecord._meta.db_table
+    for start in range(0, len(keys), _KEYS_A_QUERY):
+        chunk = keys[start : start + _KEYS_A_QUERY]
+        matches = " OR ".join(
+            ["(sync_id = %s AND collection_id = %s AND upstream_id = %s)"] * len(chunk)
+        )
+        # The table name is the model's own, every value is bound.
+        cursor.execute(
+            f"SELECT id, search_text FROM {table} WHERE {matches}",  # nosec B608
+            [part for key in chunk for part in key],
+        )
+        found += cursor.fetchall()
+    return found
 
 
 def _upsert_sql(row_count: int, column_count: int) -> str:

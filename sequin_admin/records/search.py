@@ -16,6 +16,7 @@ A SQLite without FTS5 or its trigram tokenizer searches by LIKE alone: slower, s
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connections, transaction
 from django.db.models import QuerySet
@@ -25,6 +26,8 @@ from .models import IndexedRecord
 CANDIDATE_LIMIT = 1_000
 TRIGRAM = 3
 FTS_TABLE = "records_indexedrecord_fts"
+# Migration 0005: while it holds a row, the FTS triggers stand aside (see fts_written_here).
+FTS_PAUSED_TABLE = "records_indexedrecord_fts_paused"
 
 # Per database (alias and name): whether migration 0005 made the FTS5 table there.
 _fts_known: dict[tuple[str, str], bool] = {}
@@ -115,3 +118,53 @@ def _has_fts(alias: str) -> bool:
             )
             _fts_known[key] = cursor.fetchone() is not None
     return _fts_known[key]
+
+
+class FtsWrites:
+    """The FTS rows of one upsert, written here in one go instead of row by row by triggers.
+
+    Used inside the upsert's transaction: `pause` (the triggers skip every row written until
+    `resume`; no other connection sees the pause, the transaction being this one's), then
+    `note_stored` for the rows about to be replaced, the upsert itself RETURNING (id,
+    search_text), `write` with what it returned, and `resume`.
+    """
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+        self.stored: dict[int, str] = {}
+
+    def pause(self) -> None:
+        self.cursor.execute("INSERT INTO records_indexedrecord_fts_paused (id) VALUES (1)")
+
+    def note_stored(self, rows: Sequence[tuple[int, str]]) -> None:
+        self.stored.update(rows)
+
+    def write(self, written: Sequence[tuple[int, str]]) -> None:
+        replaced = [(pk, self.stored[pk]) for pk, _ in written if pk in self.stored]
+        if replaced:
+            self.cursor.executemany(
+                "INSERT INTO records_indexedrecord_fts(records_indexedrecord_fts, rowid, "
+                "search_text) VALUES ('delete', %s, %s)",
+                replaced,
+            )
+        if written:
+            self.cursor.executemany(
+                "INSERT INTO records_indexedrecord_fts(rowid, search_text) VALUES (%s, %s)",
+                list(written),
+            )
+
+    def resume(self) -> None:
+        self.cursor.execute("DELETE FROM records_indexedrecord_fts_paused")
+
+
+def fts_written_here(cursor: Any, alias: str) -> FtsWrites | None:
+    """FtsWrites where the database has the FTS table and can return upserted rows (SQLite
+    3.35+); None where the triggers (or nothing) keep the text index."""
+    connection = connections[alias]
+    if (
+        connection.vendor != "sqlite"
+        or not connection.features.can_return_columns_from_insert
+        or not _has_fts(alias)
+    ):
+        return None
+    return FtsWrites(cursor)

@@ -16,6 +16,7 @@ from django.conf import LazySettings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from sequin_admin.records import search
 from sequin_admin.records.index import index_upsert
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.records.refresh import collection_refresh, prefetched
@@ -105,18 +106,65 @@ def test_upsert_is_one_statement_per_page_whatever_the_table_holds() -> None:
     """The stored versions are found by the unique constraint arbitrating the conflict, not
     by a lookup the planner could run as a walk of the collection."""
     counts = []
-    for size in (100, 2_000):
+    # Both times a page of 500 rows already stored, in a table of 500 and then of 2,000.
+    for size in (500, 2_000):
         index_upsert(records=[record(n) for n in range(size)])
         with CaptureQueriesContext(connection) as queries:
             index_upsert(records=[record(n, updated_idx=n + 10_000) for n in range(0, 500)])
         counts.append(len(queries))
-        sql = queries.captured_queries[0]["sql"]
-        assert "ON CONFLICT" in sql
-        assert "SELECT" not in sql
-    # One statement per batch of rows the database takes at once (a page on PostgreSQL).
+        statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+        upserts = [sql for sql in statements if "ON CONFLICT" in sql]
+        assert upserts
+        assert all("SELECT" not in sql for sql in upserts)
+        if connection.vendor == "postgresql":
+            # One statement for the page, nothing else.
+            assert statements == upserts and len(upserts) == 1
+    # The same per page however many rows the table holds.
     assert counts[0] == counts[1]
-    if connection.vendor == "postgresql":
-        assert counts[0] == 1
+
+
+@pytest.mark.django_db
+def test_sqlite_writes_the_fts_rows_of_an_upsert_itself_and_leaves_the_triggers_on() -> None:
+    if not search.fts_written_here(connection.cursor(), connection.alias):
+        pytest.skip("no FTS5 table here")
+    with CaptureQueriesContext(connection) as queries:
+        index_upsert(records=[record(n, data={"n": f"first{n}"}) for n in range(5)])
+    assert any("RETURNING" in q["sql"] for q in queries)
+    lookup = next(q["sql"] for q in queries if q["sql"].startswith("SELECT id, search_text"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {lookup}")
+        plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
+    # Each stored row is found by the unique constraint's index, never by a scan.
+    assert "(sync_id=? AND collection_id=? AND upstream_id=?)" in plan, plan
+    assert "SCAN" not in plan.replace("MULTI-INDEX OR", ""), plan
+    # Replaced rows lose their old text; rows the upsert skipped keep theirs.
+    index_upsert(records=[record(1, data={"n": "second"}, updated_idx=9)])
+    index_upsert(records=[record(2, data={"n": "older"}, updated_idx=0)])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {search.FTS_PAUSED_TABLE}")
+        assert cursor.fetchone()[0] == 0
+
+    def matching(term: str) -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid FROM {search.FTS_TABLE} WHERE {search.FTS_TABLE} MATCH %s",
+                [search.fts_phrases([term])],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+
+    ids = dict(IndexedRecord.objects.values_list("upstream_id", "id"))
+    assert matching("first1") == []
+    assert matching("second") == [ids["R1"]]
+    assert matching("first2") == [ids["R2"]]
+    assert matching("older") == []
+    # Any other writer is still followed by the triggers.
+    IndexedRecord.objects.filter(upstream_id="R3").update(search_text="r3 third")
+    IndexedRecord.objects.create(
+        sync_id=SYNC, collection_id=COLLECTION, upstream_id="R9", search_text="r9 ninth"
+    )
+    assert matching("third") == [ids["R3"]]
+    assert matching("first3") == []
+    assert matching("ninth") == [IndexedRecord.objects.get(upstream_id="R9").pk]
 
 
 @pytest.mark.django_db
@@ -126,7 +174,8 @@ def test_postgres_upsert_arbitrates_on_the_unique_index_of_a_table_never_analyze
     with CaptureQueriesContext(connection) as queries:
         index_upsert(records=[record(7, updated_idx=70)])
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {queries.captured_queries[0]['sql']}")
+        upsert = next(q["sql"] for q in queries if "ON CONFLICT" in q["sql"])
+        cursor.execute(f"EXPLAIN {upsert}")
         plan = " | ".join(row[0] for row in cursor.fetchall())
     assert "Conflict Arbiter Indexes: unique_indexed_record" in plan, plan
 
