@@ -17,7 +17,7 @@ retry_of=None) -> Job``
     again). None when there is nothing to retry.
 ``job_progress(*, job) -> JobProgress``
     Counts (sent, succeeded, failed, unknown, cancelled, total) and the seconds left.
-``job_items_page(*, job, after=0, outcome="", limit=ITEMS_PAGE_SIZE) -> JobItemsPage``
+``job_items_page(*, job, after=-1, outcome="", limit=ITEMS_PAGE_SIZE) -> JobItemsPage``
     Per-record results, keyset-paged by position: page 200 costs what page 1 costs.
 ``job_resume_if_stale(*, job) -> bool`` / ``jobs_resume_stale() -> list[Job]``
     A running job whose worker stopped beating (killed, machine gone) for JOB_STALE_AFTER
@@ -32,7 +32,9 @@ attempt's `form_token`, so a batch is never journaled or sent twice under one to
 Before a batch is sent its items are marked in flight with that token. A batch found in
 flight is never sent blindly again: no journal entry under its token means it never left
 (it goes back to the queue); an entry still pending means its worker died mid-call, and the
-records are re-read and judged (`mutation_settle`) as unknown outcomes are. A refused batch of
+records are re-read and judged (`mutation_settle`) as unknown outcomes are: those applied
+succeed, an update or delete found not applied goes back to the queue (sent again only after
+that re-read), a create found not applied fails (it might still land). A refused batch of
 several records (a 4xx) is judged record by record the same way. A 429 that outlasts the
 client's own retries pauses the job for the Retry-After and the batch goes out again (a
 create's batch is failed instead: a create is never sent again by itself).

@@ -194,7 +194,8 @@ def _update_each(model: type[models.Model], rows: list[Any], fields: list[str]) 
     columns = [field for field in meta.concrete_fields if field.name in fields]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(c.column)} = %s" for c in columns)
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+    table, key = quote(meta.db_table), quote(meta.pk.column)
+    sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # nosec B608 # model's names
     params = [
         [c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns] + [row.pk]
         for row in rows
