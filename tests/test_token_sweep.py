@@ -20,6 +20,7 @@ from django.test import Client, RequestFactory
 from django.views.debug import technical_500_response
 from django.views.defaults import server_error
 
+from sequin_admin.access.models import Grant, Role
 from sequin_admin.mutations.models import Mutation, Outcome
 from sequin_admin.records.refresh import collection_refresh
 from sequin_admin.sandbox.demo_data import STRIPE_SYNC_ID
@@ -149,6 +150,12 @@ def test_no_page_fragment_export_or_error_page_carries_the_token(
         ("GET", "/mutations/", {"outcome": "unknown"}, {**HTMX, "HX-Target": "history-results"}),
         ("GET", "/mutations/", {"upstream_id": record.upstream_id, "field": "Title"}, {}),
         ("GET", "/mutations/export/", {"format": "csv"}, {}),
+        ("GET", f"{collection}-/export/csv/", {"q": "Swept"}, {}),
+        ("GET", f"{collection}-/export/json/", {}, {}),
+        ("GET", f"{collection}-/new/", {}, {}),
+        ("GET", f"{collection}-/csv/", {}, {}),
+        ("GET", f"/jobs/bulk-edit/{record.sync_id}/{CONTACTS}/", {"id": record.upstream_id}, {}),
+        ("GET", "/jobs/", {}, {}),
         ("GET", "/mutations/export/", {"format": "json"}, {}),
         ("GET", f"/mutations/{failed.pk}/retry/", {}, {}),
         ("GET", f"/mutations/{refused.pk}/retry/", {}, HTMX),
@@ -173,6 +180,17 @@ def test_no_page_fragment_export_or_error_page_carries_the_token(
     assert "401" in detail  # the refusal's page was among those swept, with its error text
     curl = admin_client.get(f"/mutations/{applied.pk}/revert/").content.decode()
     assert "curl -X POST" in curl and "$SEQUIN_API_TOKEN" in curl
+
+    # The same pages, fragments and exports as each role on the collection: what a role may
+    # not use is refused (a viewer's previews and confirmations), and no answer carries it.
+    for role in (Role.VIEWER, Role.EDITOR, Role.BULK_EDITOR, Role.ADMIN):
+        person = User.objects.create_user(f"swept-{role.value}")
+        Grant.objects.create(user=person, role=role, collection_pattern=CONTACTS)
+        as_role = Client()
+        as_role.force_login(person)
+        seen = set(sweep(as_role, requests).values())
+        assert 200 in seen, (role, seen)
+        assert (403 in seen) == (role < Role.BULK_EDITOR), (role, seen)
 
 
 def test_refused_and_failed_requests_pages_carry_no_token(
