@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from sequin_admin.access.models import Grant, Role
 from sequin_admin.edits.jobs import job_run
 from sequin_admin.edits.models import CsvUpdatePlan, Job, JobItem
 from sequin_admin.mutations.models import Mutation
@@ -96,7 +97,10 @@ def test_another_persons_upload_is_not_found(
         "Location"
     ]
     other = Client()
-    other.force_login(User.objects.create_user("bob"))
+    bob = User.objects.create_user("bob")
+    # A bulk editor on the collection, but not the person who uploaded the plan.
+    Grant.objects.create(user=bob, role=Role.BULK_EDITOR)
+    other.force_login(bob)
     assert other.get(plan_url).status_code == 404
     assert other.post(plan_url).status_code == 404
     assert not Job.objects.exists()
