@@ -488,7 +488,13 @@ def index_count(
     if not estimate and connection.vendor == "postgresql":
         # None among the newest: the planner's statistics know the older ones.
         estimate = int(json.loads(rows.explain(format="json"))[0]["Plan"]["Plan Rows"])
-    return MatchCount(max(estimate, COUNT_LIMIT + 1), exact=False)
+    return MatchCount(max(about(estimate), COUNT_LIMIT + 1), exact=False)
+
+
+def about(number: int) -> int:
+    """An estimate to two significant digits: 197,482 shows as about 200,000."""
+    digits = len(str(abs(number)))
+    return round(number, -(digits - 2)) if digits > 2 else number
 
 
 @dataclass(frozen=True)
@@ -544,7 +550,9 @@ def _choices_in_sample(state: IndexedCollection) -> list[FieldChoices]:
     return [
         FieldChoices(
             path=path,
-            counts=[(text, round(n * scale)) for text, n in counter.most_common()],
+            counts=[
+                (text, n if exact else about(round(n * scale))) for text, n in counter.most_common()
+            ],
             exact=exact,
         )
         for path, counter in sorted(counters.items())

@@ -359,3 +359,10 @@ def test_a_filter_no_index_serves_keeps_to_the_keyset_index(leads: IndexedCollec
         plan = plan_of(sql)
         assert "record_keyset" in plan, plan
         assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("number", "shown"), [(7, 7), (97, 97), (149, 150), (197_482, 200_000), (1_049_999, 1_000_000)]
+)
+def test_an_estimate_keeps_two_significant_digits(number: int, shown: int) -> None:
+    assert listing.about(number) == shown
