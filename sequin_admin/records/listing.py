@@ -55,6 +55,8 @@ FILTER_OPS: tuple[FilterOp, ...] = ("eq", "contains", "empty", "gte", "lte")
 FILTER_PREFIX = "f."
 # The default order, a column of the index rather than a field of the records.
 NEWEST_FIRST = "-updated_idx"
+# The record's own id sorts as a column too (unique in a collection: no ties, no nulls).
+UPSTREAM_ID = "upstream_id"
 # Bounds on what an address may ask, so a crafted one costs no more than a typed one.
 MAX_FILTER_VALUES = 30
 MAX_VALUE_LENGTH = 200
@@ -135,8 +137,17 @@ class ListingQuery:
         return f"{'-' if self.descending else ''}{self.sort_path}"
 
     @property
+    def is_default_order(self) -> bool:
+        return self.sort_path == "updated_idx"
+
+    @property
+    def sorted_by_id(self) -> bool:
+        return self.sort_path == UPSTREAM_ID
+
+    @property
     def sorted_by_field(self) -> bool:
-        return self.sort_path != "updated_idx"
+        """Sorted by a field of the records' data."""
+        return not self.is_default_order and not self.sorted_by_id
 
     @property
     def narrowed(self) -> bool:
@@ -281,6 +292,8 @@ def _kinds(
 def _ordering(query: ListingQuery, *, backwards: bool) -> list[Any]:
     descending = query.descending != backwards
     tail = ["-updated_idx", "-id"] if descending else ["updated_idx", "id"]
+    if query.sorted_by_id:
+        return ["-upstream_id" if descending else "upstream_id"]
     if not query.sorted_by_field:
         return tail
     value = FieldValue(query.sort_path)
@@ -361,9 +374,13 @@ def _fetch(
     """
     descending = query.descending != backwards
     ordered = rows.order_by(*_ordering(query, backwards=backwards))
-    if not query.sorted_by_field:
+    if query.is_default_order:
         if key is not None:
             ordered = ordered.filter(_after("updated_idx", key[1], key[2], descending))
+        return list(ordered[:limit])
+    if query.sorted_by_id:
+        if key is not None:
+            ordered = ordered.filter(**{f"upstream_id__{'lt' if descending else 'gt'}": key[0]})
         return list(ordered[:limit])
     path = query.sort_path
     # Among the nulls SQLite reads the index in (updated_idx, id) order only when the ORDER BY
@@ -413,15 +430,16 @@ def _after_value(path: str, key: PageKey, descending: bool) -> Q:
 
 
 def _key(row: IndexedRecord, query: ListingQuery) -> str:
-    if not query.sorted_by_field:
+    if query.is_default_order:
         return f"{row.updated_idx}.{row.pk}"
-    text = json.dumps([value_at(row.data, query.sort_path), row.updated_idx, row.pk])
+    value = row.upstream_id if query.sorted_by_id else value_at(row.data, query.sort_path)
+    text = json.dumps([value, row.updated_idx, row.pk])
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def _parse_key(text: str, query: ListingQuery) -> PageKey | None:
     """The key of a page, or None for one that is not a key of this order (ignored)."""
-    if not query.sorted_by_field:
+    if query.is_default_order:
         idx, _, pk = text.partition(".")
         try:
             return None, int(idx), int(pk)
@@ -436,6 +454,7 @@ def _parse_key(text: str, query: ListingQuery) -> PageKey | None:
         and len(decoded) == 3
         and type(decoded[1]) is int
         and type(decoded[2]) is int
+        and (isinstance(decoded[0], str) or not query.sorted_by_id)
     ):
         return decoded[0], decoded[1], decoded[2]
     return None
@@ -488,7 +507,13 @@ def index_count(
     if not estimate and connection.vendor == "postgresql":
         # None among the newest: the planner's statistics know the older ones.
         estimate = int(json.loads(rows.explain(format="json"))[0]["Plan"]["Plan Rows"])
-    return MatchCount(max(estimate, COUNT_LIMIT + 1), exact=False)
+    return MatchCount(max(about(estimate), COUNT_LIMIT + 1), exact=False)
+
+
+def about(number: int) -> int:
+    """An estimate to two significant digits: 197,482 shows as about 200,000."""
+    digits = len(str(abs(number)))
+    return round(number, -(digits - 2)) if digits > 2 else number
 
 
 @dataclass(frozen=True)
@@ -544,7 +569,9 @@ def _choices_in_sample(state: IndexedCollection) -> list[FieldChoices]:
     return [
         FieldChoices(
             path=path,
-            counts=[(text, round(n * scale)) for text, n in counter.most_common()],
+            counts=[
+                (text, n if exact else about(round(n * scale))) for text, n in counter.most_common()
+            ],
             exact=exact,
         )
         for path, counter in sorted(counters.items())

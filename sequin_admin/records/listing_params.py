@@ -10,7 +10,7 @@ from typing import Literal
 
 from django.http import QueryDict
 
-from .listing import FILTER_OPS, FieldChoices, FieldFilter, ListingQuery
+from .listing import FILTER_OPS, UPSTREAM_ID, FieldChoices, FieldFilter, ListingQuery
 
 PAGING_PARAMS = ("after", "before", "page")
 # The filter panel's "add a condition" row: a field, an op and a value.
@@ -39,10 +39,14 @@ class SortHeader:
 def sort_headers(
     params: QueryDict, query: ListingQuery, columns: Sequence[str]
 ) -> list[SortHeader]:
-    """A header per column and one for `updated`: a link to sort by it, ascending first, or
-    reversed when the list is already sorted by it."""
+    """A header for the record (its title, sorted by upstream_id), each column and `updated`: a link to sort by it, ascending
+    first, or reversed when the list is already sorted by it."""
     headers = []
-    for column, label in [*((c, c) for c in columns), (UPDATED_COLUMN, "updated")]:
+    for column, label in [
+        (UPSTREAM_ID, "Record"),
+        *((c, c) for c in columns),
+        (UPDATED_COLUMN, "updated"),
+    ]:
         current = query.sort_path == column
         ascending_now = current and not query.descending
         linked = without_paging(params)

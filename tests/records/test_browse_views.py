@@ -265,7 +265,12 @@ def test_a_header_sorts_by_its_column_and_again_reverses(
     signed_in: Client, leads: IndexedCollection
 ) -> None:
     html = signed_in.get(LEADS_PAGE, {"col": ["Name", "Status"]}).content.decode()
-    assert headers_by_label(html) == {"Name": "none", "Status": "none", "updated": "descending"}
+    assert headers_by_label(html) == {
+        "Record": "none",
+        "Name": "none",
+        "Status": "none",
+        "updated": "descending",
+    }
     assert "?col=Name&amp;col=Status&amp;sort=Name" in html
     ascending = signed_in.get(LEADS_PAGE, {"col": ["Name", "Status"], "sort": "Name"})
     html = ascending.content.decode()

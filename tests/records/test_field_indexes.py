@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from sequin_admin.records import field_indexes
 from sequin_admin.records.field_indexes import (
     FieldCondition,
     FieldValue,
@@ -73,3 +74,12 @@ def test_contains_takes_wildcards_literally() -> None:
     assert found("0%") == ["50% off"]
     assert found("a_b") == ["a_b"]
     assert found("OFF") == ["50% off", "5000 off"]
+
+
+@pytest.mark.django_db
+def test_a_database_that_refuses_the_index_still_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As with a database user without the right to CREATE: the listing runs unindexed."""
+    IndexedRecord.objects.create(sync_id="s", collection_id="c", upstream_id="1", data={"N": 1})
+    monkeypatch.setattr(field_indexes, "_path_sql", lambda path, vendor: "no_such_function(1)")
+    assert field_indexes.field_index_ensure(path="Refused") is False
+    assert IndexedRecord.objects.filter(sync_id="s").count() == 1  # the connection still works

@@ -3,6 +3,7 @@ database (run with DATABASE_URL=postgres://... for PostgreSQL)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -359,3 +360,30 @@ def test_a_filter_no_index_serves_keeps_to_the_keyset_index(leads: IndexedCollec
         plan = plan_of(sql)
         assert "record_keyset" in plan, plan
         assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("number", "shown"), [(7, 7), (97, 97), (149, 150), (197_482, 200_000), (1_049_999, 1_000_000)]
+)
+def test_an_estimate_keeps_two_significant_digits(number: int, shown: int) -> None:
+    assert listing.about(number) == shown
+
+
+def test_sort_by_upstream_id_both_ways(leads: IndexedCollection) -> None:
+    ids = sorted(r.upstream_id for r in IndexedRecord.objects.filter(deleted=False))
+    assert walk(query(sort="upstream_id")) == ids
+    assert walk(query(sort="-upstream_id")) == ids[::-1]
+    last = page(query(sort="upstream_id", page="last"))
+    assert [r.upstream_id for r in last.rows] == ids[-len(last.rows) :]
+    back = page(query(sort="upstream_id", before=last.previous_key))
+    assert [r.upstream_id for r in back.rows] == ids[-2 * len(last.rows) : -len(last.rows)]
+
+
+def test_sort_by_upstream_id_range_scans_the_unique_index(leads: IndexedCollection) -> None:
+    page(query(sort="Name", **{"f.Status.eq": "open"}))  # field indexes on the same columns
+    first = page(query(sort="-upstream_id"))
+    sqls = list(page_queries(query(sort="-upstream_id", after=first.next_key)))
+    assert len(sqls) == 1
+    plan = plan_of(sqls[0])
+    assert re.search(r"unique_indexed_record|sqlite_autoindex_records_indexedrecord", plan), plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
