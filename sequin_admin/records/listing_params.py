@@ -39,8 +39,8 @@ class SortHeader:
 def sort_headers(
     params: QueryDict, query: ListingQuery, columns: Sequence[str]
 ) -> list[SortHeader]:
-    """A header for the record (its title, sorted by upstream_id), each column and `updated`: a link to sort by it, ascending
-    first, or reversed when the list is already sorted by it."""
+    """A header for the record (its title, sorted by upstream_id), each column and `updated`:
+    a link to sort by it, ascending first, or reversed when the list is already sorted by it."""
     headers = []
     for column, label in [
         (UPSTREAM_ID, "Record"),
