@@ -136,7 +136,7 @@ def _stored_texts(cursor: Any, keys: list[tuple[str, str, str]]) -> list[tuple[i
         )
         # The table name is the model's own, every value is bound.
         cursor.execute(
-            f"SELECT id, search_text FROM {table} WHERE {matches}",  # nosec B608
+            f"SELECT id, search_text FROM {table} WHERE {matches}",  # nosec B608 # names are the model's, values bound
             [part for key in chunk for part in key],
         )
         found += cursor.fetchall()
@@ -152,7 +152,7 @@ def _upsert_sql(row_count: int, column_count: int) -> str:
     keys = ", ".join(quote(name) for name in _KEY_FIELDS)
     # Names are the model's own, every value is bound.
     return (
-        f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # nosec B608
+        f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # nosec B608 # names are the model's, values bound
         f"ON CONFLICT ({keys}) DO UPDATE SET {updates} "
         f"WHERE {table}.{quote('updated_idx')} <= excluded.{quote('updated_idx')}"
     )

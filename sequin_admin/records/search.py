@@ -63,7 +63,7 @@ def _candidate_ids(
     table = IndexedRecord._meta.db_table
     # Table names are constants, every value is bound.
     sql = (
-        f"SELECT r.id FROM {FTS_TABLE} CROSS JOIN {table} AS r "  # nosec B608
+        f"SELECT r.id FROM {FTS_TABLE} CROSS JOIN {table} AS r "  # nosec B608 # table names are constants, terms bound
         f"ON r.id = {FTS_TABLE}.rowid "
         f"WHERE {FTS_TABLE} MATCH %s AND r.sync_id = %s AND r.collection_id = %s LIMIT %s"
     )
@@ -86,7 +86,7 @@ def _trigram_candidate_ids(
     likes = " AND ".join(["search_text LIKE %s"] * len(indexed))
     # The table name is a constant, every value is bound.
     sql = (
-        f"WITH matching AS MATERIALIZED (SELECT id, sync_id, collection_id FROM {table} "  # nosec B608
+        f"WITH matching AS MATERIALIZED (SELECT id, sync_id, collection_id FROM {table} "  # nosec B608 # table name is the model's, terms bound
         f"WHERE {likes}) "
         "SELECT id FROM matching WHERE sync_id = %s AND collection_id = %s LIMIT %s"
     )

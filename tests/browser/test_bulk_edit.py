@@ -10,7 +10,7 @@ from django.conf import LazySettings
 from playwright.sync_api import Page, expect
 
 from sequin_admin.edits.models import Job, JobState
-from sequin_admin.records.listing import index_matching
+from sequin_admin.records.listing import ListingQuery, index_matching
 from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
 from sequin_admin.sandbox.server import SandboxServer
 from tests.helpers import CONTACTS, Indexed
@@ -28,7 +28,9 @@ def test_bulk_edit_of_all_that_match_a_search_runs_to_the_end_of_its_progress_ba
     page = signed_in_page
     indexed(CONTACTS)
     matching = list(
-        index_matching(sync_id=SALESFORCE_SYNC_ID, collection_id=CONTACTS, q="referral")
+        index_matching(
+            sync_id=SALESFORCE_SYNC_ID, collection_id=CONTACTS, query=ListingQuery(q="referral")
+        )
     )
     assert 200 <= len(matching) <= 600
     changing = [r for r in matching if r.data.get("Title") != TITLE]

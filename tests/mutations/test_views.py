@@ -329,9 +329,9 @@ def test_the_detail_offers_only_the_buttons_the_person_may_use(
         Grant.objects.create(user=person, role=role)
         client.force_login(person)
         html = client.get(f"/mutations/{applied.pk}/").content.decode()
-        assert (">Revert<" in html) is shown
+        assert (">Revert…<" in html) is shown
         html = client.get(f"/mutations/{unknown.pk}/").content.decode()
-        assert (">Retry<" in html) is shown
+        assert (">Retry…<" in html) is shown
         assert (">Check again<" in html) is shown
 
 
