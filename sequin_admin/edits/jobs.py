@@ -62,6 +62,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from sequin_admin.access.decorators import Scope
+from sequin_admin.bulk_rows import rows_insert
 from sequin_admin.mutations.models import Mutation, Outcome, Source
 from sequin_admin.mutations.reconcile import mutation_settle
 from sequin_admin.mutations.run import mutation_run, seen_in_index
@@ -115,12 +116,13 @@ def job_start(
             retry_of=retry_of,
             total=len(items),
         )
-        JobItem.objects.bulk_create(
-            (
-                JobItem(job=job, position=n, upstream_id=upstream_id or "", data=dict(data))
+        rows_insert(
+            JobItem,
+            ("job", "position", "upstream_id", "data"),
+            [
+                (job.pk, n, upstream_id or "", dict(data))
                 for n, (upstream_id, data) in enumerate(items)
-            ),
-            batch_size=1000,
+            ],
         )
     job_task.enqueue(job_id=job.pk)
     return job
@@ -415,17 +417,22 @@ class _Runner:
         if mutation.applied:
             unconfirmed = mutation.outcome == Outcome.CONSUMERS_UNCONFIRMED
             note = "Saved upstream; consumers not confirmed in time." if unconfirmed else ""
-            if self.job.kind == JobKind.CREATE:
-                made = list(mutation.records.values_list("upstream_id", flat=True))
-                for item, upstream_id in zip(batch, made, strict=False):
-                    item.upstream_id = upstream_id
-                    _settle_item(item, ItemOutcome.SUCCEEDED, mutation, note)
-                _save(batch)
-            else:
-                JobItem.objects.filter(pk__in=[i.pk for i in batch]).update(
-                    outcome=ItemOutcome.SUCCEEDED, mutation=mutation, message=note
-                )
-        elif mutation.outcome == Outcome.FAILED and mutation.error_kind == ErrorKind.RATE_LIMITED:
+            # The batch's items and the job's counts in one commit (the common case: no
+            # re-read to wait for inside it).
+            with transaction.atomic():
+                if self.job.kind == JobKind.CREATE:
+                    made = list(mutation.records.values_list("upstream_id", flat=True))
+                    for item, upstream_id in zip(batch, made, strict=False):
+                        item.upstream_id = upstream_id
+                        _settle_item(item, ItemOutcome.SUCCEEDED, mutation, note)
+                    _save(batch)
+                else:
+                    JobItem.objects.filter(pk__in=[i.pk for i in batch]).update(
+                        outcome=ItemOutcome.SUCCEEDED, mutation=mutation, message=note
+                    )
+                _count(self.job.pk)
+            return
+        if mutation.outcome == Outcome.FAILED and mutation.error_kind == ErrorKind.RATE_LIMITED:
             self._pause(mutation.retry_after)
             if self.job.kind == JobKind.CREATE:
                 # A create is never sent again by itself (design.md): the person retries it.
