@@ -56,7 +56,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count
 from django.utils import timezone
 from django_tasks import task
@@ -313,9 +314,17 @@ class _Runner:
         self.in_hand = 2 * self.concurrency
         self._paused_until = 0.0
         self._pause_lock = threading.Lock()
+        self._pool_connections: dict[int, BaseDatabaseWrapper] = {}
 
     def run(self) -> None:
         self._recover_in_flight()
+        try:
+            self._send_all()
+        finally:
+            self._close_pool_connections()
+        self._finish()
+
+    def _send_all(self) -> None:
         with ThreadPoolExecutor(self.in_hand, thread_name_prefix=f"job-{self.job.pk}") as pool:
             in_flight: set[Future[None]] = set()
             while True:
@@ -344,7 +353,6 @@ class _Runner:
                     in_flight.add(pool.submit(self._send_in_thread, batch))
             for future in in_flight:
                 future.result()
-        self._finish()
 
     def _stopping(self) -> bool:
         if self.lease_lost.is_set():
@@ -365,10 +373,20 @@ class _Runner:
         return batch
 
     def _send_in_thread(self, batch: list[JobItem]) -> None:
-        try:
-            self._send(batch)
-        finally:
-            connection.close()  # this pool thread's own connection
+        # The pool thread keeps its connection for its next batches (opening one costs more
+        # than a batch's own queries); run() closes them all once the pool is done.
+        self._pool_connections.setdefault(threading.get_ident(), connections[DEFAULT_DB_ALIAS])
+        self._send(batch)
+
+    def _close_pool_connections(self) -> None:
+        """The pool threads' connections, closed here: those threads have ended."""
+        for wrapper in self._pool_connections.values():
+            wrapper.inc_thread_sharing()
+            try:
+                wrapper.close()
+            finally:
+                wrapper.dec_thread_sharing()
+        self._pool_connections.clear()
 
     def _send(self, batch: list[JobItem]) -> None:
         job = self.job

@@ -217,7 +217,8 @@ def _apply_answer(*, result: MutationResult, request: MutationRequest) -> None:
     if deleted_ids:
         rows_of_request.filter(upstream_id__in=deleted_ids).update(deleted=True)
         unversioned |= deleted_ids - {r.upstream_id for r in returned}
-    rows_of_request.filter(upstream_id__in=unversioned).update(reread_pending=True)
+    if unversioned:
+        rows_of_request.filter(upstream_id__in=unversioned).update(reread_pending=True)
 
 
 def index_get(*, sync_id: str, collection_id: str, upstream_id: str) -> IndexedRecord | None:
