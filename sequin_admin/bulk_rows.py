@@ -82,7 +82,7 @@ def rows_insert(
             chunk = prepared[start : start + batch]
             # The model's own names; every value is bound.
             sql = (
-                f"INSERT INTO {quote(meta.db_table)} ({names}) "  # nosec B608
+                f"INSERT INTO {quote(meta.db_table)} ({names}) "  # nosec B608 # model names
                 f"VALUES {', '.join([one_row] * len(chunk))} RETURNING {quote(meta.pk.column)}"
             )
             cursor.execute(sql, [value for row in chunk for value in row])
