@@ -56,12 +56,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count
 from django.utils import timezone
 from django_tasks import task
 
 from sequin_admin.access.decorators import Scope
+from sequin_admin.bulk_rows import rows_insert
 from sequin_admin.mutations.models import Mutation, Outcome, Source
 from sequin_admin.mutations.reconcile import mutation_settle
 from sequin_admin.mutations.run import mutation_run, seen_in_index
@@ -115,12 +117,13 @@ def job_start(
             retry_of=retry_of,
             total=len(items),
         )
-        JobItem.objects.bulk_create(
-            (
-                JobItem(job=job, position=n, upstream_id=upstream_id or "", data=dict(data))
+        rows_insert(
+            JobItem,
+            ("job", "position", "upstream_id", "data"),
+            [
+                (job.pk, n, upstream_id or "", dict(data))
                 for n, (upstream_id, data) in enumerate(items)
-            ),
-            batch_size=1000,
+            ],
         )
     job_task.enqueue(job_id=job.pk)
     return job
@@ -311,9 +314,17 @@ class _Runner:
         self.in_hand = 2 * self.concurrency
         self._paused_until = 0.0
         self._pause_lock = threading.Lock()
+        self._pool_connections: dict[int, BaseDatabaseWrapper] = {}
 
     def run(self) -> None:
         self._recover_in_flight()
+        try:
+            self._send_all()
+        finally:
+            self._close_pool_connections()
+        self._finish()
+
+    def _send_all(self) -> None:
         with ThreadPoolExecutor(self.in_hand, thread_name_prefix=f"job-{self.job.pk}") as pool:
             in_flight: set[Future[None]] = set()
             while True:
@@ -342,7 +353,6 @@ class _Runner:
                     in_flight.add(pool.submit(self._send_in_thread, batch))
             for future in in_flight:
                 future.result()
-        self._finish()
 
     def _stopping(self) -> bool:
         if self.lease_lost.is_set():
@@ -363,10 +373,20 @@ class _Runner:
         return batch
 
     def _send_in_thread(self, batch: list[JobItem]) -> None:
-        try:
-            self._send(batch)
-        finally:
-            connection.close()  # this pool thread's own connection
+        # The pool thread keeps its connection for its next batches (opening one costs more
+        # than a batch's own queries); run() closes them all once the pool is done.
+        self._pool_connections.setdefault(threading.get_ident(), connections[DEFAULT_DB_ALIAS])
+        self._send(batch)
+
+    def _close_pool_connections(self) -> None:
+        """The pool threads' connections, closed here: those threads have ended."""
+        for wrapper in self._pool_connections.values():
+            wrapper.inc_thread_sharing()
+            try:
+                wrapper.close()
+            finally:
+                wrapper.dec_thread_sharing()
+        self._pool_connections.clear()
 
     def _send(self, batch: list[JobItem]) -> None:
         job = self.job
@@ -415,17 +435,22 @@ class _Runner:
         if mutation.applied:
             unconfirmed = mutation.outcome == Outcome.CONSUMERS_UNCONFIRMED
             note = "Saved upstream; consumers not confirmed in time." if unconfirmed else ""
-            if self.job.kind == JobKind.CREATE:
-                made = list(mutation.records.values_list("upstream_id", flat=True))
-                for item, upstream_id in zip(batch, made, strict=False):
-                    item.upstream_id = upstream_id
-                    _settle_item(item, ItemOutcome.SUCCEEDED, mutation, note)
-                _save(batch)
-            else:
-                JobItem.objects.filter(pk__in=[i.pk for i in batch]).update(
-                    outcome=ItemOutcome.SUCCEEDED, mutation=mutation, message=note
-                )
-        elif mutation.outcome == Outcome.FAILED and mutation.error_kind == ErrorKind.RATE_LIMITED:
+            # The batch's items and the job's counts in one commit (the common case: no
+            # re-read to wait for inside it).
+            with transaction.atomic():
+                if self.job.kind == JobKind.CREATE:
+                    made = list(mutation.records.values_list("upstream_id", flat=True))
+                    for item, upstream_id in zip(batch, made, strict=False):
+                        item.upstream_id = upstream_id
+                        _settle_item(item, ItemOutcome.SUCCEEDED, mutation, note)
+                    _save(batch)
+                else:
+                    JobItem.objects.filter(pk__in=[i.pk for i in batch]).update(
+                        outcome=ItemOutcome.SUCCEEDED, mutation=mutation, message=note
+                    )
+                _count(self.job.pk)
+            return
+        if mutation.outcome == Outcome.FAILED and mutation.error_kind == ErrorKind.RATE_LIMITED:
             self._pause(mutation.retry_after)
             if self.job.kind == JobKind.CREATE:
                 # A create is never sent again by itself (design.md): the person retries it.

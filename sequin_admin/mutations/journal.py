@@ -14,9 +14,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from sequin_admin.bulk_rows import rows_insert, rows_update
 from sequin_admin.sequin import ErrorKind, MutationRequest, MutationResult, SequinError
 
 from .models import FieldChange, Mutation, MutationRecord, Outcome, Reconciliation, Source
@@ -74,42 +75,60 @@ def journal_start(
         )
         # One INSERT for the records and one for their fields, whatever the batch's size:
         # a bulk job journals 100 records per attempt (bench/jobs.py).
+        items: list[tuple[str, dict[str, Any]]]
         if request.kind == "delete":
-            MutationRecord.objects.bulk_create(
-                MutationRecord(
-                    mutation=mutation,
-                    upstream_id=upstream_id,
-                    before_updated_idx=seen.get(upstream_id, Seen()).updated_idx,
-                    before_data=dict(seen.get(upstream_id, Seen()).data),
+            items = [(upstream_id, {}) for upstream_id in request.upstream_ids]
+        else:
+            items = [
+                (str(item.get("upstream_id") or ""), dict(item.get("data") or {}))
+                for item in request.records
+            ]
+        befores = [seen.get(upstream_id, Seen()) for upstream_id, _ in items]
+        # A delete sends no field: its records keep the whole record as the person saw it.
+        deleting = request.kind == "delete"
+        record_ids = rows_insert(
+            MutationRecord,
+            ("mutation", "upstream_id", "before_updated_idx", "before_data"),
+            [
+                (
+                    mutation.pk,
+                    upstream_id,
+                    before.updated_idx,
+                    dict(before.data) if deleting else None,
                 )
-                for upstream_id in request.upstream_ids
-            )
-            return mutation
-        items = [
-            (str(item.get("upstream_id") or ""), dict(item.get("data") or {}))
-            for item in request.records
-        ]
-        records = MutationRecord.objects.bulk_create(
-            MutationRecord(
-                mutation=mutation,
-                upstream_id=upstream_id,
-                before_updated_idx=seen.get(upstream_id, Seen()).updated_idx,
-            )
-            for upstream_id, _ in items
+                for (upstream_id, _), before in zip(items, befores, strict=True)
+            ],
         )
-        FieldChange.objects.bulk_create(
-            FieldChange(
-                record=record,
-                field=name,
-                before=before.data.get(name),
-                had_before=name in before.data,
-                sent=value,
-            )
-            for record, (upstream_id, data) in zip(records, items, strict=True)
-            for before in (seen.get(upstream_id, Seen()),)
-            for name, value in data.items()
+        change_ids = rows_insert(
+            FieldChange,
+            ("record", "field", "before", "had_before", "sent"),
+            [
+                (record_id, name, before.data.get(name), name in before.data, value)
+                for record_id, (_, data), before in zip(record_ids, items, befores, strict=True)
+                for name, value in data.items()
+            ],
         )
+    # What was just written, for journal_finish to complete without reading it back.
+    fields_of = iter(change_ids)
+    mutation._journal_written = [  # type: ignore[attr-defined]
+        _Written(record_id, upstream_id, [(next(fields_of), name) for name in data])
+        for record_id, (upstream_id, data) in zip(record_ids, items, strict=True)
+    ]
     return mutation
+
+
+_FINISHED_FIELDS = (
+    "finished_at",
+    "duration_ms",
+    "outcome",
+    "response_status",
+    "attempts",
+    "response_body",
+    "error_kind",
+    "error_title",
+    "error_message",
+    "retry_after",
+)
 
 
 def journal_finish(
@@ -142,7 +161,8 @@ def journal_finish(
         mutation.error_title = "The admin failed while sending"
         mutation.error_message = f"{type(unexpected).__name__}: {unexpected}"
     with transaction.atomic():
-        mutation.save()
+        # Only what an answer sets: the request's body (a batch's worth) is not written again.
+        mutation.save(update_fields=_FINISHED_FIELDS)
         if result is not None:
             _store_returned(mutation, result)
     return mutation
@@ -161,47 +181,49 @@ def _json_head(value: Any, limit: int) -> str:
     return "".join(parts)[:limit]
 
 
+@dataclass(frozen=True)
+class _Written:
+    """A journaled record of an attempt: its id, upstream id and its fields' (id, name)."""
+
+    record_id: int
+    upstream_id: str
+    changes: list[tuple[int, str]]
+
+
+def _written_of(mutation: Mutation) -> list[_Written]:
+    """The attempt's records as journal_start wrote them, from the journal (two queries)."""
+    changes: dict[int, list[tuple[int, str]]] = {}
+    for change_id, record_id, name in FieldChange.objects.filter(
+        record__mutation=mutation
+    ).values_list("id", "record_id", "field"):
+        changes.setdefault(record_id, []).append((change_id, name))
+    return [
+        _Written(record_id, upstream_id, changes.get(record_id, []))
+        for record_id, upstream_id in mutation.records.values_list("id", "upstream_id")
+    ]
+
+
 def _store_returned(mutation: Mutation, result: MutationResult) -> None:
-    records = list(mutation.records.prefetch_related("changes"))
+    written: list[_Written] | None = getattr(mutation, "_journal_written", None)
+    if written is None:
+        written = _written_of(mutation)
     by_upstream_id = {r.upstream_id: r for r in result.records}
-    answered: list[MutationRecord] = []
-    changes: list[FieldChange] = []
-    for position, record in enumerate(records):
+    answered: list[tuple[int, tuple[str, int | None, dict[str, Any]]]] = []
+    changes: list[tuple[int, tuple[bool, Any]]] = []
+    for position, record in enumerate(written):
         returned = by_upstream_id.get(record.upstream_id)
         if returned is None and not record.upstream_id and position < len(result.records):
             returned = result.records[position]  # a create: answers come in request order
         if returned is None:
             continue
-        record.upstream_id = record.upstream_id or returned.upstream_id
-        record.returned_updated_idx = returned.updated_idx
-        record.returned_data = returned.data
-        answered.append(record)
-        for change in record.changes.all():
-            change.has_returned = change.field in returned.data
-            change.returned = returned.data.get(change.field)
-            changes.append(change)
-    _update_each(MutationRecord, answered, ["upstream_id", "returned_updated_idx", "returned_data"])
-    _update_each(FieldChange, changes, ["has_returned", "returned"])
-
-
-def _update_each(model: type[models.Model], rows: list[Any], fields: list[str]) -> None:
-    """One UPDATE by primary key per row, sent as one executemany. A bulk job journals 100
-    records per attempt; `bulk_update` builds a CASE per field and row, whose Python costs
-    many times the database's work (bench/jobs.py)."""
-    if not rows:
-        return
-    meta = model._meta
-    columns = [field for field in meta.concrete_fields if field.name in fields]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(c.column)} = %s" for c in columns)
-    table, key = quote(meta.db_table), quote(meta.pk.column)
-    sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # nosec B608 # model's names
-    params = [
-        [c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns] + [row.pk]
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        upstream_id = record.upstream_id or returned.upstream_id
+        answered.append((record.record_id, (upstream_id, returned.updated_idx, returned.data)))
+        changes += [
+            (change_id, (name in returned.data, returned.data.get(name)))
+            for change_id, name in record.changes
+        ]
+    rows_update(MutationRecord, ("upstream_id", "returned_updated_idx", "returned_data"), answered)
+    rows_update(FieldChange, ("has_returned", "returned"), changes)
 
 
 def journal_reconcile(

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import IntegrityError
+from django.db import DatabaseError, IntegrityError, transaction
 
 from sequin_admin.records.index import index_apply_answer
 from sequin_admin.records.models import IndexedRecord
@@ -82,8 +82,19 @@ def mutation_run(
             unexpected = exc
         duration_ms = _ms_since(started)
     if result is not None:
-        journal_finish(mutation=mutation, duration_ms=duration_ms, result=result)
-        index_apply_answer(result=result, request=request)
+        # One transaction for the answer's journal and index writes: one commit and one turn
+        # of SQLite's write lock a batch. The index's writes have a savepoint of their own
+        # (index_apply_answer's transaction): should they fail, the answer stays journaled
+        # and the fault is raised after.
+        index_fault: DatabaseError | None = None
+        with transaction.atomic():
+            journal_finish(mutation=mutation, duration_ms=duration_ms, result=result)
+            try:
+                index_apply_answer(result=result, request=request)
+            except DatabaseError as exc:
+                index_fault = exc
+        if index_fault is not None:
+            raise index_fault
     else:
         journal_finish(
             mutation=mutation, duration_ms=duration_ms, error=error, unexpected=unexpected
@@ -131,5 +142,5 @@ def seen_in_index(
     """What the index holds for these records: the "before" of an edit made without a form."""
     rows = IndexedRecord.objects.filter(
         sync_id=sync_id, collection_id=collection_id, upstream_id__in=upstream_ids
-    )
-    return {r.upstream_id: Seen(data=r.data, updated_idx=r.updated_idx) for r in rows}
+    ).values_list("upstream_id", "data", "updated_idx")
+    return {upstream_id: Seen(data=data, updated_idx=idx) for upstream_id, data, idx in rows}

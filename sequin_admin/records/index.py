@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -61,7 +61,9 @@ _KEY_FIELDS = ("sync_id", "collection_id", "upstream_id")
 _KEYS_A_QUERY = 300
 
 
-def index_upsert(*, records: Iterable[Record]) -> int:
+def index_upsert(
+    *, records: Iterable[Record], stored_texts: Sequence[tuple[int, str]] | None = None
+) -> int:
     """Store records, never replacing a newer version (higher `updated_idx`) with an older one.
 
     One INSERT ... ON CONFLICT DO UPDATE ... WHERE per batch: the unique constraint is the
@@ -69,6 +71,9 @@ def index_upsert(*, records: Iterable[Record]) -> int:
     of known versions first (`upstream_id IN (500 ids)`) was left to the planner, which on a
     PostgreSQL table never analyzed walks the collection's keyset index and filters every
     row: seconds a page, growing with the table. Returns how many rows were written.
+
+    `stored_texts`, (id, search_text) of every stored row among `records`, saves reading them
+    again when the caller has just read them (the text index replaces those rows' entries).
     """
     incoming = {(r.sync_id, r.collection_id, r.upstream_id): r for r in records}
     if not incoming:
@@ -107,7 +112,9 @@ def index_upsert(*, records: Iterable[Record]) -> int:
         fts = fts_written_here(cursor, connection.alias)
         if fts is not None:
             fts.pause()
-            fts.note_stored(_stored_texts(cursor, list(incoming)))
+            if stored_texts is None:
+                stored_texts = _stored_texts(cursor, list(incoming))
+            fts.note_stored(stored_texts)
         for start in range(0, len(rows), batch):
             chunk = rows[start : start + batch]
             sql = _upsert_sql(len(chunk), len(fields))
@@ -164,20 +171,28 @@ def index_apply_answer(*, result: MutationResult, request: MutationRequest) -> N
     A returned record's data is merged onto the indexed row unless it is clearly whole (an
     update may return only the patched keys) and never replaces a newer version; a record
     returned without a version keeps the row's and is marked for a re-read; a delete marks
-    its records deleted whatever the answer's `deleted` says.
+    its records deleted whatever the answer's `deleted` says. One transaction.
     """
+    with transaction.atomic():
+        _apply_answer(result=result, request=request)
+
+
+def _apply_answer(*, result: MutationResult, request: MutationRequest) -> None:
     returned = [
         r.within(sync_id=request.sync_id, collection_id=request.collection_id)
         for r in result.records
     ]
     deleted_ids = set(request.upstream_ids) if request.kind == "delete" else set()
+    # What the upsert needs of the stored rows, read once and in its transaction (what the
+    # text index holds for them must not change in between): their data and version for the
+    # merge, their id and search text for the text index (not read again by the upsert).
     rows = {
-        row.upstream_id: row
-        for row in IndexedRecord.objects.filter(
+        upstream_id: (pk, data, updated_idx, search_text)
+        for pk, upstream_id, data, updated_idx, search_text in IndexedRecord.objects.filter(
             sync_id=request.sync_id,
             collection_id=request.collection_id,
             upstream_id__in=[r.upstream_id for r in returned] + sorted(deleted_ids),
-        )
+        ).values_list("id", "upstream_id", "data", "updated_idx", "search_text")
     }
     merged = []
     for record in returned:
@@ -185,15 +200,16 @@ def index_apply_answer(*, result: MutationResult, request: MutationRequest) -> N
         if row is None:
             merged.append(record)
             continue
-        whole = set(record.data) >= set(row.data)
+        _, data, updated_idx, _ = row
+        whole = set(record.data) >= set(data)
         merged.append(
             replace(
                 record,
-                data=record.data if whole else {**row.data, **record.data},
-                updated_idx=row.updated_idx if record.updated_idx is None else record.updated_idx,
+                data=record.data if whole else {**data, **record.data},
+                updated_idx=updated_idx if record.updated_idx is None else record.updated_idx,
             )
         )
-    index_upsert(records=merged)
+    index_upsert(records=merged, stored_texts=[(pk, text) for pk, _, _, text in rows.values()])
     unversioned = {r.upstream_id for r in returned if r.updated_idx is None}
     rows_of_request = IndexedRecord.objects.filter(
         sync_id=request.sync_id, collection_id=request.collection_id
@@ -201,7 +217,8 @@ def index_apply_answer(*, result: MutationResult, request: MutationRequest) -> N
     if deleted_ids:
         rows_of_request.filter(upstream_id__in=deleted_ids).update(deleted=True)
         unversioned |= deleted_ids - {r.upstream_id for r in returned}
-    rows_of_request.filter(upstream_id__in=unversioned).update(reread_pending=True)
+    if unversioned:
+        rows_of_request.filter(upstream_id__in=unversioned).update(reread_pending=True)
 
 
 def index_get(*, sync_id: str, collection_id: str, upstream_id: str) -> IndexedRecord | None:

@@ -1,0 +1,109 @@
+"""Many rows of one model written in a few statements, without building model instances.
+
+A bulk job writes hundreds of rows a batch (its items, the journal's records and fields).
+`bulk_create` and `bulk_update` build an instance and call every field's `get_db_prep_save`
+per row, and `bulk_update` a CASE per field and row: their Python costs many times the
+database's work (bench/jobs.py). Here the rows are tuples of plain values, adapted only where
+the database needs it (JSON, datetimes) by the backend's own adapters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+Adapt = Callable[[Any], Any]
+
+
+def _adapter(field: models.Field[Any, Any]) -> Adapt | None:
+    """How a value of `field` goes to the driver; None when it goes as it is."""
+    ops = connection.ops
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+        # None is SQL NULL, as JSONField stores it (not the JSON null).
+        return lambda value: None if value is None else ops.adapt_json_value(value, encoder)
+    if isinstance(field, models.DateTimeField):
+        return lambda value: None if value is None else ops.adapt_datetimefield_value(value)
+    if isinstance(
+        field,
+        models.CharField
+        | models.TextField
+        | models.IntegerField
+        | models.BooleanField
+        | models.ForeignKey,
+    ):
+        return None
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _columns(model: type[models.Model], names: Sequence[str]) -> list[models.Field[Any, Any]]:
+    by_name = {field.name: field for field in model._meta.concrete_fields}
+    return [by_name[name] for name in names]
+
+
+def _prepared(
+    fields: Sequence[models.Field[Any, Any]], rows: Sequence[Sequence[Any]]
+) -> list[list[Any]]:
+    adapters = [_adapter(field) for field in fields]
+    return [
+        [
+            value if adapt is None else adapt(value)
+            for adapt, value in zip(adapters, row, strict=True)
+        ]
+        for row in rows
+    ]
+
+
+def rows_insert(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[int]:
+    """Insert `rows` (values in the order of `fields`, a foreign key by its field's name and
+    the target's id; the other fields their defaults) and return their ids in the rows'
+    order: one multi-row INSERT ... RETURNING a statement, as `bulk_create` does on SQLite
+    3.35+ and PostgreSQL."""
+    if not rows:
+        return []
+    meta = model._meta
+    # Every other column takes its field's default, as a model instance would.
+    others = [f for f in meta.concrete_fields if f.name not in fields and f is not meta.pk]
+    columns = _columns(model, fields) + others
+    defaults = tuple(field.get_default() for field in others)
+    rows = [(*row, *defaults) for row in rows]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field.column) for field in columns)
+    one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    batch = connection.ops.bulk_batch_size(columns, rows)
+    prepared = _prepared(columns, rows)
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(prepared), batch):
+            chunk = prepared[start : start + batch]
+            # The model's own names; every value is bound.
+            sql = (
+                f"INSERT INTO {quote(meta.db_table)} ({names}) "  # nosec B608 # model names
+                f"VALUES {', '.join([one_row] * len(chunk))} RETURNING {quote(meta.pk.column)}"
+            )
+            cursor.execute(sql, [value for row in chunk for value in row])
+            ids += [row[0] for row in cursor.fetchall()]
+    return ids
+
+
+def rows_update(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple[int, Sequence[Any]]]
+) -> None:
+    """One UPDATE by primary key per `(id, values in the order of fields)`, sent as one
+    executemany."""
+    if not rows:
+        return
+    columns = _columns(model, fields)
+    quote = connection.ops.quote_name
+    meta = model._meta
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
+    table, key = quote(meta.db_table), quote(meta.pk.column)
+    sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # nosec B608 # model's names
+    prepared = _prepared(columns, [values for _, values in rows])
+    params = [[*values, pk] for values, (pk, _) in zip(prepared, rows, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
