@@ -18,6 +18,8 @@ from typing import Any, cast
 
 from django import forms
 from django.core import signing
+from django.forms.boundfield import BoundField
+from django.forms.renderers import Jinja2
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -305,9 +307,41 @@ def input_for(spec: FieldSpec) -> forms.Field:
     return forms.CharField(strip=False, **common)
 
 
+class BootstrapBoundField(BoundField):
+    """A field whose widget carries Bootstrap's classes itself, so the record page renders
+    each field with a small template (`edits/field.html`) instead of crispy-forms, whose
+    per-field rendering was most of the page's time on a record with many fields."""
+
+    def build_widget_attrs(self, attrs: Any, widget: Any = None) -> dict[str, Any]:
+        built: dict[str, Any] = super().build_widget_attrs(attrs, widget)
+        widget = widget or self.field.widget
+        if isinstance(widget, forms.CheckboxSelectMultiple | forms.HiddenInput):
+            return built  # crispy-forms still renders the consumer checkboxes
+        # As crispy-forms names them: the widget's class, then Bootstrap's.
+        classes = [widget.attrs.get("class", ""), type(widget).__name__.lower()]
+        if isinstance(widget, forms.CheckboxInput):
+            classes.append("form-check-input")
+        elif isinstance(widget, forms.Select):
+            classes.append("form-select")
+        else:
+            classes.append("form-control")
+        if self.errors:
+            classes.append("is-invalid")
+        built["class"] = " ".join(c for c in classes if c)
+        return built
+
+
+# Django's own widget templates, rendered by Jinja2 (autoescaping, as Django's backend sets
+# it): a record page renders two widgets per field, and Django's template engine made them
+# the larger part of the page's time. One renderer per process: its engine caches templates.
+WIDGET_RENDERER = Jinja2()
+
+
 class RecordForm(forms.Form):
     """Editable fields of one record, plus a new field and the await options."""
 
+    bound_field_class = BootstrapBoundField
+    default_renderer = WIDGET_RENDERER
     state = forms.CharField(widget=forms.HiddenInput)
     new_field_name = forms.CharField(required=False, max_length=255, label="New field")
     new_field_kind = forms.ChoiceField(choices=NEW_FIELD_KINDS, required=False, label="Type")

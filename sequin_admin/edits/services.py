@@ -89,13 +89,13 @@ def record_ensure_indexed(
     """The record from the index; a collection never listed is listed for a bounded time
     first (the collection page goes on with the rest). Raises SequinError."""
     record = index_get(sync_id=sync_id, collection_id=collection_id, upstream_id=upstream_id)
+    if record is not None:
+        # The usual case: the page reads the index alone, and the form's specs read the
+        # collection's state themselves.
+        return record
     state = collection_state(sync_id=sync_id, collection_id=collection_id)
-    if (
-        record is None
-        and not state.last_refreshed_at
-        and (
-            state.pk is not None or collection_exists(sync_id=sync_id, collection_id=collection_id)
-        )
+    if not state.last_refreshed_at and (
+        state.pk is not None or collection_exists(sync_id=sync_id, collection_id=collection_id)
     ):
         collection_refresh(
             sync_id=sync_id, collection_id=collection_id, time_budget=CATCH_UP_SECONDS

@@ -293,3 +293,37 @@ def test_a_value_outside_the_picklist_shows_under_other() -> None:
     html = str(RecordForm(form_state=state, specs=specs)["data.LeadSource"])
     assert f'<option value="{OTHER_CHOICE}" selected>' in html
     assert 'value="&lt;Podcast&gt;"' in html
+
+
+def test_upstream_values_are_escaped_in_every_kind_of_input() -> None:
+    """The widgets render through Jinja2 (forms.WIDGET_RENDERER): its autoescaping must hold
+    for inputs, text areas and the options of a picklist."""
+    markup = '"><script>alert(1)</script>'
+    values = {
+        "Id": "0031",
+        "FirstName": markup,
+        "Description": markup + "\n" * 3 + "x" * 300,
+        "MailingAddress": {"city": markup},
+        "LeadSource": "Web",
+    }
+    specs = field_specs(
+        collection_id="salesforce:contact",
+        data=values,
+        sample_kinds={},
+        picklists={"LeadSource": ["Web", markup]},
+    )
+    state = FormState(
+        sync_id="s",
+        collection_id="salesforce:contact",
+        upstream_id="0031",
+        updated_idx=7,
+        values=values,
+    )
+    shown = RecordForm(form_state=state, specs=specs)
+    html = "".join(str(shown[name]) for name in shown.fields)
+    assert "<script>" not in html
+    assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html  # text input
+    assert "&lt;script&gt;" in str(shown["data.Description"])  # text area
+    assert "&lt;script&gt;" in str(shown["data.MailingAddress"])  # JSON
+    assert "&lt;script&gt;" in str(shown["data.LeadSource"])  # a picklist's option
+    assert 'class="textinput form-control"' in str(shown["data.FirstName"])
