@@ -25,7 +25,7 @@ def test_the_history_of_one_person_is_read_through_the_username_index() -> None:
         for n in range(2_000)
     )
     with CaptureQueriesContext(connection) as queries:
-        page = mutation_page(mutation_filter({"user": "user7"}), after=None)
+        page = mutation_page(mutation_filter({"user": "user7"}, user=None), after=None)
     assert page.rows and {m.username for m in page.rows} == {"user7"}
     assert [m.pk for m in page.rows] == sorted((m.pk for m in page.rows), reverse=True)
     sql = next(q["sql"] for q in queries if "LIMIT" in q["sql"])
