@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
     Exists,
@@ -229,6 +230,15 @@ def attempts_per_day(
     return per_day
 
 
-def usernames(*, user: Person | None) -> QuerySet[Mutation, str]:
-    """Everyone who has made an attempt the user may see, for the user filter's suggestions."""
-    return mutations_visible(user=user).order_by().values_list("username", flat=True).distinct()
+def usernames(*, user: Person | None) -> QuerySet[Any, str]:
+    """The people with an account who made an attempt the user may see, for the user
+    filter's suggestions: one probe of the username index per account, where a DISTINCT over
+    the journal reads every attempt on each page load. A deleted account's attempts keep its
+    name and are found by typing it."""
+    made = mutations_visible(user=user).filter(username=OuterRef("username"))
+    return (
+        get_user_model()
+        .objects.filter(Exists(made))
+        .order_by("username")
+        .values_list("username", flat=True)
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -19,6 +20,7 @@ from sequin_admin.mutations.selectors import (
     groups_collapsed,
     mutation_filter,
     mutation_page,
+    usernames,
 )
 from sequin_admin.sequin import MutationRequest
 
@@ -115,3 +117,19 @@ def test_the_history_page_asks_as_many_queries_whatever_the_journal_size(
     small = counts()
     journal_jobs(10, batches=10)
     assert counts() == small
+
+
+def test_the_user_suggestions_probe_the_username_index_per_account(user: User) -> None:
+    User.objects.create_user("idle")
+    request = MutationRequest(
+        kind="update",
+        sync_id="s1",
+        collection_id="salesforce:contact",
+        records=({"upstream_id": "u1", "data": {"Title": "x"}},),
+    )
+    journal_start(request=request, user=user, source=Source.FORM, seen={})
+    suggested = usernames(user=None)
+    assert list(suggested) == [user.username]
+    sql, params = suggested.query.sql_with_params()
+    assert "DISTINCT" not in sql.upper()
+    assert "mutation_username" in plan_of(sql, params)
