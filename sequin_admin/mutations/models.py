@@ -201,6 +201,10 @@ class FieldChange(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The history's `?field=`: did this record's change touch the field?
+            models.Index(fields=["record", "field"], name="fieldchange_record_field"),
+        ]
 
     def __str__(self) -> str:
         return self.field

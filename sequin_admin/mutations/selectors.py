@@ -136,8 +136,12 @@ def mutation_filter(filters: Mapping[str, Any], *, user: Person | None) -> Query
         touched = MutationRecord.objects.filter(mutation=OuterRef("pk"), upstream_id=upstream_id)
         rows = rows.filter(Exists(touched))
     if field_name := filters.get("field"):
-        changed = FieldChange.objects.filter(record__mutation=OuterRef("pk"), field=field_name)
-        rows = rows.filter(Exists(changed))
+        # Driven from the attempt's records (index mutation_id), then their changes (index
+        # fieldchange_record_field): a join on `field` first reads every change of that field
+        # in the journal for each attempt a page walks.
+        changed = FieldChange.objects.filter(record=OuterRef("pk"), field=field_name)
+        with_change = MutationRecord.objects.filter(mutation=OuterRef("pk")).filter(Exists(changed))
+        rows = rows.filter(Exists(with_change))
     if group := filters.get("group"):
         rows = rows.filter(group_id=group)
     if since := filters.get("since"):
