@@ -13,9 +13,12 @@ from collections.abc import Callable, Sequence
 
 from bench.common import environment, say
 
-BENCHMARKS = ("speed", "record_pages", "mutation_call", "export_memory", "jobs")
+BENCHMARKS = ("speed", "history", "load", "record_pages", "mutation_call", "export_memory", "jobs")
 # Kept here, not imported from record_pages: that module needs Django set up first.
 DEFAULT_RECORDS = 1_000_000
+DEFAULT_ATTEMPTS = 1_000_000
+DEFAULT_CLIENTS = 50
+DEFAULT_CLIENTS_SECONDS = 60.0
 MIN_RECORDS = 1_000
 
 
@@ -26,6 +29,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=DEFAULT_RECORDS,
         help=f"records in the paged collection (default {DEFAULT_RECORDS:,})",
+    )
+    parser.add_argument(
+        "--attempts",
+        type=int,
+        default=DEFAULT_ATTEMPTS,
+        help=f"journaled attempts for the history benchmark (default {DEFAULT_ATTEMPTS:,})",
+    )
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=DEFAULT_CLIENTS,
+        help=f"browsing clients in the load benchmark (default {DEFAULT_CLIENTS})",
+    )
+    parser.add_argument(
+        "--clients-seconds",
+        type=float,
+        default=DEFAULT_CLIENTS_SECONDS,
+        help=f"how long the clients browse (default {DEFAULT_CLIENTS_SECONDS:.0f} s)",
     )
     parser.add_argument(
         "--only",
@@ -42,10 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary: list[str] = []
     with environment() as env:
         # Imported only now: they import models, which needs django.setup() done.
-        from bench import export_memory, jobs, mutation_call, record_pages, speed
+        from bench import export_memory, history, jobs, load, mutation_call, record_pages, speed
 
         runs: dict[str, Callable[[], list[str]]] = {
             "speed": lambda: speed.run(env, records=args.records),
+            "history": lambda: history.run(env, attempts=args.attempts, records=args.records),
+            "load": lambda: load.run(
+                env, clients=args.clients, seconds=args.clients_seconds, records=args.records
+            ),
             "record_pages": lambda: record_pages.run(env, records=args.records),
             "mutation_call": lambda: mutation_call.run(env),
             "export_memory": lambda: export_memory.run(env),

@@ -35,10 +35,16 @@ class Chart:
     height: int
     bar_width: int
     labels: list[tuple[int, str]]
+    # Set when the chart counted only the newest this many attempts (selectors.CHART_LIMIT).
+    limited_to: int | None = None
 
 
-def chart_of(per_day: Mapping[date, Mapping[str, int]], *, days: list[date]) -> Chart:
-    """The geometry of the bars for `days`, from counts per day and outcome."""
+def chart_of(
+    per_day: Mapping[date, Mapping[str, int]], *, days: list[date], limit: int | None = None
+) -> Chart:
+    """The geometry of the bars for `days`, from counts per day and outcome, counted among at
+    most `limit` attempts."""
+    counted = sum(sum(outcomes.values()) for outcomes in per_day.values())
     peak = max((sum(per_day.get(d, {}).values()) for d in days), default=0) or 1
     step = BAR_WIDTH + BAR_GAP
     bars = []
@@ -62,4 +68,5 @@ def chart_of(per_day: Mapping[date, Mapping[str, int]], *, days: list[date]) -> 
         height=HEIGHT,
         bar_width=BAR_WIDTH,
         labels=labels,
+        limited_to=limit if limit is not None and counted >= limit else None,
     )

@@ -109,6 +109,8 @@ class Mutation(models.Model):
             # The history filtered by a person, newest first (`?user=`): without it a page
             # walks the whole journal by id, filtering every row.
             models.Index(fields=["username", "-id"], name="mutation_username"),
+            # The history's one line per group: is there a newer attempt of this group?
+            models.Index(fields=["group_id", "id"], name="mutation_group"),
         ]
 
     def __str__(self) -> str:
@@ -199,6 +201,10 @@ class FieldChange(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The history's `?field=`: did this record's change touch the field?
+            models.Index(fields=["record", "field"], name="fieldchange_record_field"),
+        ]
 
     def __str__(self) -> str:
         return self.field

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
-    Max,
+    Exists,
     OuterRef,
     Prefetch,
     Q,
@@ -26,11 +27,15 @@ from sequin_admin.access.services import Person, scope_q
 from sequin_admin.records.index import titles_of
 from sequin_admin.records.titles import record_title
 
-from .models import Kind, Mutation, MutationRecord, Outcome, unanswered_before
+from .models import FieldChange, Kind, Mutation, MutationRecord, Outcome, unanswered_before
 
 TIMELINE_LENGTH = 20
 PAGE_SIZE = 50
 CHART_DAYS = 30
+# The chart counts at most this many attempts, the newest: a bulk job journals thousands, and
+# counting a million on every page load would cost seconds (bench/history.py). On SQLite the
+# day of each counted attempt is a Python call: 10,000 cost about as much as the rest of the page.
+CHART_LIMIT = 2_000
 
 
 def record_timeline(*, sync_id: str, collection_id: str, upstream_id: str) -> QuerySet[Mutation]:
@@ -127,18 +132,23 @@ def mutation_filter(filters: Mapping[str, Any], *, user: Person | None) -> Query
     for name in ("kind", "sync_id", "collection_id"):
         if value := filters.get(name):
             rows = rows.filter(**{name: value})
+    # As EXISTS, not joins: no DISTINCT, so pages and the chart walk the keyset index.
     if upstream_id := filters.get("upstream_id"):
-        rows = rows.filter(records__upstream_id=upstream_id)
+        touched = MutationRecord.objects.filter(mutation=OuterRef("pk"), upstream_id=upstream_id)
+        rows = rows.filter(Exists(touched))
     if field_name := filters.get("field"):
-        rows = rows.filter(records__changes__field=field_name)
+        # Driven from the attempt's records (index mutation_id), then their changes (index
+        # fieldchange_record_field): a join on `field` first reads every change of that field
+        # in the journal for each attempt a page walks.
+        changed = FieldChange.objects.filter(record=OuterRef("pk"), field=field_name)
+        with_change = MutationRecord.objects.filter(mutation=OuterRef("pk")).filter(Exists(changed))
+        rows = rows.filter(Exists(with_change))
     if group := filters.get("group"):
         rows = rows.filter(group_id=group)
     if since := filters.get("since"):
         rows = rows.filter(created_at__gte=_start_of(since))
     if until := filters.get("until"):
         rows = rows.filter(created_at__lt=_start_of(until + timedelta(days=1)))
-    if filters.get("upstream_id") or filters.get("field"):
-        rows = rows.distinct()
     return rows
 
 
@@ -148,14 +158,11 @@ def _start_of(day: date) -> datetime:
 
 def groups_collapsed(rows: QuerySet[Mutation]) -> QuerySet[Mutation]:
     """One line per group of attempts (a bulk job's or a command's batches): the group's
-    newest attempt among `rows`, annotated with `group_size`, the group's attempts."""
-    newest = (
-        rows.order_by()
-        .filter(group_id__isnull=False)
-        .values("group_id")
-        .annotate(newest=Max("id"))
-        .values("newest")
-    )
+    newest attempt among `rows`, annotated with `group_size`, the group's attempts.
+
+    "Newest" is "no newer attempt of its group among `rows`", checked per row a page reads
+    (index `mutation_group`), never a MAX over every group of the journal."""
+    newer_in_group = rows.order_by().filter(group_id=OuterRef("group_id"), id__gt=OuterRef("id"))
     group_size = (
         Mutation.objects.filter(group_id=OuterRef("group_id"))
         .order_by()
@@ -163,9 +170,8 @@ def groups_collapsed(rows: QuerySet[Mutation]) -> QuerySet[Mutation]:
         .annotate(n=Count("id"))
         .values("n")
     )
-    return rows.filter(Q(group_id__isnull=True) | Q(id__in=newest)).annotate(
-        group_size=Subquery(group_size)
-    )
+    # An attempt of no group has none newer in it: NULL equals nothing.
+    return rows.filter(~Exists(newer_in_group)).annotate(group_size=Subquery(group_size))
 
 
 @dataclass(frozen=True)
@@ -209,14 +215,19 @@ def chart_days(*, days: int = CHART_DAYS) -> list[date]:
     return [first + timedelta(days=i) for i in range(days)]
 
 
-def attempts_per_day(rows: QuerySet[Mutation], *, days: list[date]) -> dict[date, dict[str, int]]:
-    """How many attempts of `rows` each day had, by outcome."""
+def attempts_per_day(
+    rows: QuerySet[Mutation], *, days: list[date], limit: int = CHART_LIMIT
+) -> dict[date, dict[str, int]]:
+    """How many attempts of `rows` each day had, by outcome, among the newest `limit` of
+    them: the cost is that of reading `limit` rows by the keyset index, whatever the journal's
+    size. When the counts add up to `limit`, older days may be missing attempts."""
+    newest = rows.filter(created_at__gte=_start_of(days[0])).order_by("-id").values("id")[:limit]
     counts = (
-        rows.filter(created_at__gte=_start_of(days[0]))
+        Mutation.objects.filter(id__in=newest)
         .annotate(day=TruncDate("created_at"))
         .values("day", "outcome")
         .order_by()
-        .annotate(n=Count("id", distinct=True))  # filters on fields join; count attempts once
+        .annotate(n=Count("id"))
     )
     per_day: dict[date, dict[str, int]] = {}
     for row in counts:
@@ -224,6 +235,15 @@ def attempts_per_day(rows: QuerySet[Mutation], *, days: list[date]) -> dict[date
     return per_day
 
 
-def usernames(*, user: Person | None) -> QuerySet[Mutation, str]:
-    """Everyone who has made an attempt the user may see, for the user filter's suggestions."""
-    return mutations_visible(user=user).order_by().values_list("username", flat=True).distinct()
+def usernames(*, user: Person | None) -> QuerySet[Any, str]:
+    """The people with an account who made an attempt the user may see, for the user
+    filter's suggestions: one probe of the username index per account, where a DISTINCT over
+    the journal reads every attempt on each page load. A deleted account's attempts keep its
+    name and are found by typing it."""
+    made = mutations_visible(user=user).filter(username=OuterRef("username"))
+    return (
+        get_user_model()
+        .objects.filter(Exists(made))
+        .order_by("username")
+        .values_list("username", flat=True)
+    )

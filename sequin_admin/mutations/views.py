@@ -23,6 +23,7 @@ from .forms import MutationFilterForm
 from .models import Mutation
 from .reconcile import mutation_reconcile as reconcile
 from .selectors import (
+    CHART_LIMIT,
     attempts_per_day,
     chart_days,
     groups_collapsed,
@@ -54,7 +55,9 @@ def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
         "form": form,
         "group": filters.get("group"),
         "page": page,
-        "chart": chart_of(attempts_per_day(rows, days=days), days=days),
+        "chart": chart_of(
+            attempts_per_day(rows, days=days, limit=CHART_LIMIT), days=days, limit=CHART_LIMIT
+        ),
         "users": usernames(user=request.user),
     }
     template = HISTORY_RESULTS.template if HISTORY_RESULTS.wanted_by(request) else LIST_PAGE
