@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.helpers import sign_in
 
@@ -14,6 +14,11 @@ CHROMIUM = Path("/usr/bin/chromium")
 # Playwright's sync API keeps an event loop on this thread; the ORM calls the tests make
 # between browser steps are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# `expect` waits as long as the pages' own waits (context.set_default_timeout below): under a
+# loaded machine a Send queued behind a live preview took longer than expect's 5 s default.
+# Each wait still ends as soon as its condition holds.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
