@@ -111,11 +111,15 @@ def test_a_worker_killed_mid_job_loses_nothing_and_sends_nothing_twice(
     sandbox.faults.set(Fault(kind="latency", count=0, latency_ms=400))
 
     worker = start(env, "db_worker", "--no-startup-delay", "--no-reload", "--interval", "0.1")
-    # Killed with a batch done and others in flight: some records sent, some not.
+    # Killed with a batch done and another one's request under way (its journal entry
+    # pending): some records sent, some not. Items wait in flight for a send slot before their
+    # entry is written; a kill then would only show that they are queued again.
     wait_for(
         lambda: (
             rows(db, "SELECT succeeded FROM edits_job")[0][0] >= CAP
             and rows(db, "SELECT count(*) FROM edits_jobitem WHERE outcome = 'in_flight'")[0][0] > 0
+            and rows(db, "SELECT count(*) FROM mutations_mutation WHERE outcome = 'pending'")[0][0]
+            > 0
             if rows(db, "SELECT succeeded FROM edits_job")
             else False
         )
