@@ -32,7 +32,7 @@ from .create_delete import (
     search_hint,
 )
 from .forms import data_name, fields_named_in
-from .job_views import _selection as selection_of
+from .job_views import selection_from_request
 from .services import record_ensure_indexed
 
 NEW_PAGE = "edits/record_new.html"
@@ -138,7 +138,7 @@ def record_delete_view(
 def bulk_delete(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> HttpResponse:
     """The collection page's selection (picked rows, or all that match), deleted by a job
     behind a typed confirmation of the count."""
-    selection = selection_of(request, sync_id, collection_id)
+    selection = selection_from_request(request, sync_id, collection_id)
     refusal = ""
     if request.method == "POST":
         try:

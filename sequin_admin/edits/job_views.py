@@ -31,7 +31,9 @@ BULK_PAGE = "edits/bulk_edit.html"
 JOBS_PER_PAGE = 50
 
 
-def _selection(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> Selection:
+def selection_from_request(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> Selection:
+    """The records a bulk page acts on, from its form: ticked ids, or all that match the
+    collection page's query string (`scope=matching`); bulk edit and bulk delete share it."""
     params = request.POST if request.method == "POST" else request.GET
     if params.get("scope") == "matching":
         return Selection(sync_id, collection_id, query_string=params.get("qs", ""))
@@ -43,7 +45,7 @@ def _selection(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> Se
 @role_required(Role.BULK_EDITOR)
 @sequin_error_page
 def bulk_edit(request: HtmxHttpRequest, sync_id: str, collection_id: str) -> HttpResponse:
-    selection = _selection(request, sync_id, collection_id)
+    selection = selection_from_request(request, sync_id, collection_id)
     fields = bulk_fields(sync_id=sync_id, collection_id=collection_id)
     chosen = {
         spec.key: (request.POST.get(f"value.{spec.key}", ""), f"null.{spec.key}" in request.POST)

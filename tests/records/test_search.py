@@ -174,7 +174,10 @@ def _plan(sql: str, params: Any) -> str:
         return " | ".join(str(row[-1]) for row in cursor.fetchall())
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 table is SQLite's")
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="FTS5 is SQLite's; the pg_trgm test below checks PostgreSQL",
+)
 def test_sqlite_reads_the_fts_table_before_the_records(people: None) -> None:
     if not search._has_fts(connection.alias):
         pytest.skip("this SQLite has no FTS5 trigram tokenizer")
@@ -188,7 +191,10 @@ def test_sqlite_reads_the_fts_table_before_the_records(people: None) -> None:
     assert "record_keyset" not in plan
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm is PostgreSQL's")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="pg_trgm is PostgreSQL's; the FTS5 test above checks SQLite",
+)
 def test_postgres_reads_the_trigram_index_on_a_table_never_analyzed(people: None) -> None:
     with CaptureQueriesContext(connection) as queries:
         found("lovelace")
