@@ -30,7 +30,7 @@ from .services import record_ensure_indexed
 
 RECORD_PAGE = "edits/record_detail.html"
 EDITOR = Fragment(RECORD_PAGE, "record-editor")
-PREVIEW = Fragment(RECORD_PAGE, "preview-box")
+PREVIEW = Fragment(RECORD_PAGE, "preview-body")
 CONFIRM_PAGE = "edits/replay_confirm.html"
 CONFIRM = Fragment(CONFIRM_PAGE, "replay-confirm")
 CONFIRM_ACTION = "confirm"

@@ -149,7 +149,8 @@ def test_wide_tables_scroll_in_their_own_box_on_a_small_screen(
     box.focus()
     page.keyboard.press("ArrowRight")
     expect(box).to_be_focused()
-    assert box.evaluate("e => e.scrollLeft") > 0
+    # Chromium scrolls for a key smoothly, over some frames: wait for it to move.
+    page.wait_for_function("e => e.scrollLeft > 0", arg=box.element_handle(), timeout=15_000)
 
 
 def test_a_picklist_offers_other_which_reveals_a_text_input(
