@@ -140,17 +140,20 @@ class FtsWrites:
         self.stored.update(rows)
 
     def write(self, written: Sequence[tuple[int, str]]) -> None:
-        replaced = [(pk, self.stored[pk]) for pk, _ in written if pk in self.stored]
+        # A row whose text did not change keeps its FTS entry: re-listing a collection, or an
+        # answer that changed a field's value but not its words, costs no trigram writes.
+        changed = [(pk, text) for pk, text in written if self.stored.get(pk) != text]
+        replaced = [(pk, self.stored[pk]) for pk, _ in changed if pk in self.stored]
         if replaced:
             self.cursor.executemany(
                 "INSERT INTO records_indexedrecord_fts(records_indexedrecord_fts, rowid, "
                 "search_text) VALUES ('delete', %s, %s)",
                 replaced,
             )
-        if written:
+        if changed:
             self.cursor.executemany(
                 "INSERT INTO records_indexedrecord_fts(rowid, search_text) VALUES (%s, %s)",
-                list(written),
+                changed,
             )
 
     def resume(self) -> None:

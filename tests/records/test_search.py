@@ -157,6 +157,26 @@ def test_the_text_index_follows_updates_and_deletes(people: None) -> None:
     assert found('"bug"') == []
 
 
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="index_upsert writes FTS5 rows on SQLite only; PostgreSQL's trigram index is the "
+    "database's own (test_the_text_index_follows_updates_and_deletes covers both)",
+)
+def test_a_row_written_again_with_the_same_text_keeps_its_text_index_entry(
+    people: None,
+) -> None:
+    if not search._has_fts(connection.alias):
+        pytest.skip("this SQLite has no FTS5 trigram tokenizer")
+    stored = IndexedRecord.objects.get(upstream_id="P2")
+    same_text = record("P2", stored.data, updated_idx=stored.updated_idx + 1)
+    with CaptureQueriesContext(connection) as queries:
+        index_upsert(records=[same_text])
+    assert not [q for q in queries if f"INSERT INTO {search.FTS_TABLE}(" in q["sql"]]
+    assert found("enigma") == ["P2"]
+    index_upsert(records=[record("P2", {"Name": "Alan Mathison"}, updated_idx=99)])
+    assert found("enigma") == [] and found("mathison") == ["P2"]
+
+
 def test_search_queries_do_not_grow_with_the_matches(people: None) -> None:
     counts = []
     for q in ("nobody-matches-this", "ada byron", "lovelace"):
