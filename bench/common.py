@@ -9,7 +9,10 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import re
 import statistics
+import subprocess  # nosec B404 # benchmarks start sandboxes of their own
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -70,6 +73,28 @@ def environment() -> Iterator[Environment]:
             sandbox.stop()
             # Before the temporary directory goes: SQLite keeps its file open.
             connections.close_all()
+
+
+@contextmanager
+def sandbox_process(db: str = ":memory:") -> Iterator[str]:
+    """A sandbox serving `db` in its own process, as Sequin is on its own machine: its work
+    (reading, serializing, latency) does not take turns with the admin's for this
+    interpreter's lock. Yields its URL."""
+    process = subprocess.Popen(  # nosec B603 # a fixed command line, no shell
+        [sys.executable, "-m", "sequin_admin.sandbox", "serve", "--port", "0", "--db", db],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        found = re.search(r"http://[\d.]+:\d+", line)
+        if not found:
+            raise RuntimeError(f"the sandbox did not start: {line!r}")
+        yield found.group(0)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def _recreate_postgres_bench_database(url: str) -> None:

@@ -11,14 +11,9 @@ of queries, and about the same time.
 
 from __future__ import annotations
 
-import re
-import subprocess  # nosec B404 # the benchmark starts a sandbox of its own
-import sys
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -28,7 +23,15 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from bench.common import Environment, Row, measure_interleaved, print_table, ratio, say
+from bench.common import (
+    Environment,
+    Row,
+    measure_interleaved,
+    print_table,
+    ratio,
+    sandbox_process,
+    say,
+)
 from sequin_admin.edits.jobs import job_start
 from sequin_admin.edits.models import ItemOutcome, Job, JobItem, JobState
 from sequin_admin.sandbox.demo_data import DEFAULT_TOKEN, SALESFORCE_SYNC_ID
@@ -50,7 +53,7 @@ def _job_speed(env: Environment) -> str:
     cap = settings.SEQUIN_MAX_RECORDS_PER_MUTATION
     batches = -(-RECORDS // cap)
     ideal = batches * LATENCY_MS / 1000 / CONCURRENCY
-    with _sandbox_process() as url:
+    with sandbox_process() as url:
         upstream_ids = _new_records(url, RECORDS)
         _control(
             url,
@@ -112,27 +115,6 @@ def _plain_requests(url: str, upstream_ids: list[str], cap: int) -> float:
     with ThreadPoolExecutor(CONCURRENCY) as pool:
         list(pool.map(post, chunks))
     return time.perf_counter() - started
-
-
-@contextmanager
-def _sandbox_process() -> Iterator[str]:
-    """A sandbox in its own process, as Sequin is on its own machine: its work on 100
-    records per request does not take turns with the admin's for this interpreter."""
-    process = subprocess.Popen(  # nosec B603 # a fixed command line, no shell
-        [sys.executable, "-m", "sequin_admin.sandbox", "serve", "--port", "0", "--db", ":memory:"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        found = re.search(r"http://[\d.]+:\d+", line)
-        if not found:
-            raise RuntimeError(f"the sandbox did not start: {line!r}")
-        yield found.group(0)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _control(url: str, method: str, path: str, body: object) -> Any:

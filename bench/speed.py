@@ -1,8 +1,10 @@
 """The speed table of issue 8: one line per case, ours against a baseline measured in this run.
 
-The collection is filled the way a person fills it: records are put into the sandbox, and
-`collection_refresh` lists them over HTTP into the index, leaving the tables in whatever state
-that leaves them (no ANALYZE). Then every page is asked for through Django's test client,
+The collection is filled the way a person fills it: records are put into a sandbox that serves
+them from its own process (Sequin runs on its own machine: its reading and serializing must
+not take turns with the admin's work for one interpreter's lock), and `collection_refresh`
+lists them over HTTP into the index, leaving the tables in whatever state that leaves them (no
+ANALYZE). Then every page is asked for through Django's test client,
 baseline and ours interleaved round after round, and each case prints
 
     NAME: ours X ms vs BASELINE Y ms = RATIO (target ...) PASS|FAIL
@@ -14,8 +16,10 @@ page ignores `?sort=` or `?f.<field>.eq=`) print SKIP with the reason, never PAS
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,9 +27,10 @@ from typing import Any
 
 from django.conf import settings
 from django.test import Client
+from django.test.utils import override_settings
 from django.urls import reverse
 
-from bench.common import Environment, measure_interleaved, say
+from bench.common import Environment, measure_interleaved, sandbox_process, say
 from bench.record_pages import CREATED, _get, _record, _superuser
 from sequin_admin.records.listing import PAGE_SIZE
 from sequin_admin.records.models import IndexedRecord
@@ -33,6 +38,7 @@ from sequin_admin.records.refresh import collection_refresh
 from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
 from sequin_admin.sandbox.ids import record_uuid
 from sequin_admin.sandbox.server import SandboxServer
+from sequin_admin.sandbox.store import Store
 from sequin_admin.sequin import SequinClient
 
 SYNC_ID = SALESFORCE_SYNC_ID
@@ -79,11 +85,19 @@ class Case:
 
 
 def run(env: Environment, *, records: int) -> list[str]:
-    say(f"speed: putting {records:,} leads into the sandbox...")
+    say(f"speed: putting {records:,} leads into a sandbox of its own...")
     started = time.perf_counter()
-    sandbox_fill(env.sandbox, records)
-    say(f"speed: sandbox filled in {time.perf_counter() - started:.0f} s; filling the index...")
-    fill = fill_case(env.sandbox, records)
+    with tempfile.TemporaryDirectory(prefix="sequin-bench-sandbox-") as tmp:
+        db = os.path.join(tmp, "sandbox.sqlite3")
+        store = Store(db)
+        try:
+            store.seed_if_empty()
+            store_fill(store, records)
+        finally:
+            store.close()
+        say(f"speed: sandbox filled in {time.perf_counter() - started:.0f} s; filling the index...")
+        with sandbox_process(db) as url, override_settings(SEQUIN_API_URL=url):
+            fill = fill_case(url, records)
     say(f"speed: {fill.line()}")
 
     client = Client(raise_request_exception=True)
@@ -100,7 +114,11 @@ def run(env: Environment, *, records: int) -> list[str]:
 
 def sandbox_fill(sandbox: SandboxServer, count: int) -> None:
     """`count` lead-like records straight into the sandbox's store, as if synced upstream."""
-    store = sandbox.store
+    store_fill(sandbox.store, count)
+
+
+def store_fill(store: Store, count: int) -> None:
+    """`count` lead-like records straight into a sandbox store, as if synced upstream."""
     sync = store.get_sync(SYNC_ID)
     if sync is None:
         raise RuntimeError("the sandbox has no Salesforce sync")
@@ -140,10 +158,11 @@ def sandbox_fill(sandbox: SandboxServer, count: int) -> None:
             conn.execute("COMMIT")
 
 
-def fill_case(sandbox: SandboxServer, count: int) -> Case:
-    """`collection_refresh` from empty against paging the same records off the API."""
+def fill_case(url: str, count: int) -> Case:
+    """`collection_refresh` from empty against paging the same records off the API at `url`
+    (where the settings point the admin's client too)."""
     IndexedRecord.objects.filter(sync_id=SYNC_ID, collection_id=COLLECTION_ID).delete()
-    api = SequinClient(base_url=sandbox.url, token=settings.SEQUIN_API_TOKEN)
+    api = SequinClient(base_url=url, token=settings.SEQUIN_API_TOKEN)
     ours = baseline = 0.0
     cursor: str | None = None
     fetched = 0

@@ -115,7 +115,9 @@ def test_upsert_is_one_statement_per_page_whatever_the_table_holds() -> None:
         statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
         upserts = [sql for sql in statements if "ON CONFLICT" in sql]
         assert upserts
-        assert all("SELECT" not in sql for sql in upserts)
+        # Rows come from the bound values (VALUES, or on PostgreSQL the page bound as one JSON
+        # document), never from a read of the table.
+        assert all(" FROM " not in sql.replace(" FROM json_to_recordset(", "") for sql in upserts)
         if connection.vendor == "postgresql":
             # One statement for the page, nothing else.
             assert statements == upserts and len(upserts) == 1
