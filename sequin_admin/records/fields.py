@@ -83,11 +83,17 @@ def kind_of(value: Any) -> FieldKind | None:
     if isinstance(value, dict | list):
         return "json"
     text = str(value)
-    if DATE_TEXT.match(text):
-        return "date"
-    if DATETIME_TEXT.match(text):
-        return "datetime"
+    # Dates start with a digit: most text never reaches the two patterns.
+    if text[:1].isdigit():
+        if DATE_TEXT.match(text):
+            return "date"
+        if DATETIME_TEXT.match(text):
+            return "datetime"
     return "longtext" if len(text) > LONG_TEXT or "\n" in text else "text"
+
+
+# Kinds no value widens further (see the rules below).
+_WIDEST: frozenset[FieldKind | None] = frozenset({"longtext", "number", "boolean", "json"})
 
 
 def kinds_from_samples(
@@ -99,10 +105,12 @@ def kinds_from_samples(
     kinds: dict[str, FieldKind] = dict(known or {})
     for data in samples:
         for key, value in data.items():
+            seen = kinds.get(key)
+            if seen in _WIDEST:
+                continue  # this runs for every field of every record a fill lists
             kind = kind_of(value)
             if kind is None:
                 continue
-            seen = kinds.get(key)
             if seen is None or (seen, kind) == ("text", "longtext"):
                 kinds[key] = kind
             elif (seen, kind) == ("integer", "number"):

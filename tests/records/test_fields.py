@@ -101,3 +101,20 @@ def test_reference_fields_point_into_the_providers_collections() -> None:
     )
     assert reference_collection("stripe:invoice", "customer") == "stripe:customer"
     assert reference_collection("stripe:customer", "email") is None
+
+
+def test_kinds_widen_across_samples_and_never_narrow() -> None:
+    kinds = kinds_from_samples(
+        [
+            {"Note": "short", "Due": "2024-01-02", "Seen": "2024-01-02T03:04:05Z", "N": 1},
+            {"Note": "line one\nline two", "Due": "next week", "Seen": None, "N": 2.5},
+            {"Note": "short again", "Due": "2024-02-03", "Seen": "3 days ago", "N": 7},
+        ]
+    )
+    assert kinds == {"Note": "longtext", "Due": "text", "Seen": "text", "N": "number"}
+    # What a later page holds widens what earlier pages found, and never narrows it.
+    later = kinds_from_samples(
+        [{"Note": "x", "Due": "y" * 300, "Flag": True, "Meta": {"a": 1}}], known=kinds
+    )
+    assert later == {**kinds, "Due": "longtext", "Flag": "boolean", "Meta": "json"}
+    assert kinds_from_samples([{"At": "12 Main St"}, {"At": "2024-01-02"}]) == {"At": "text"}
