@@ -32,7 +32,6 @@ ISO_MOMENT = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 )
 SHORT_TEXT = 60
-DATETIME_SHOWN = "Y-m-d H:i T"
 DATE_SHOWN = "Y-m-d"
 # Constants, no upstream text in them.
 NULL_SHOWN = SafeString('<span class="value-null">null</span>')
@@ -127,9 +126,20 @@ def _moment(text: str) -> SafeString | None:
     )
 
 
+@register.filter
+def instant(moment: datetime | None) -> SafeString | str:
+    """A stored instant (a DateTimeField's value) as a <time> in the person's timezone."""
+    if moment is None:
+        return ""
+    return format_html('<time datetime="{}">{}</time>', moment.isoformat(), local_moment(moment))
+
+
 def local_moment(moment: datetime) -> str:
-    """An instant in the current (the person's) timezone; a time without a zone as it is."""
+    """An instant in the current (the person's) timezone; a time without a zone as it is.
+
+    strftime, not Django's `date` formatting: a list page shows one or two a row."""
     if timezone.is_aware(moment):
         moment = timezone.localtime(moment)
-        return date_format(moment, DATETIME_SHOWN)
-    return date_format(moment, "Y-m-d H:i")
+        # Django's "T": the zone's abbreviation, or the offset where it has none.
+        return f"{moment:%Y-%m-%d %H:%M} {moment.tzname() or f'{moment:%z}'}"
+    return f"{moment:%Y-%m-%d %H:%M}"
