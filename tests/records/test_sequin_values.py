@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import UTC, datetime
 
 from django.template import Context, Template
 from django.utils import timezone
@@ -62,3 +63,12 @@ def test_nested_objects_fold_and_long_text_expands_all_escaped() -> None:
     assert "<script>" not in long
     assert shown([]) == '<span class="value-json">[]</span>'
     assert shown("<i>short</i>") == "&lt;i&gt;short&lt;/i&gt;"
+
+
+def test_a_stored_instant_reads_in_the_current_timezone() -> None:
+    moment = datetime(2024, 7, 1, 0, 0, tzinfo=UTC)
+    template = Template("{% load sequin_values %}{{ value|instant }}")
+    with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")):
+        html = template.render(Context({"value": moment}))
+    assert html == '<time datetime="2024-07-01T00:00:00+00:00">2024-07-01 09:00 JST</time>'
+    assert template.render(Context({"value": None})) == ""
