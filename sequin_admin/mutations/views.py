@@ -20,6 +20,7 @@ from sequin_admin.htmx import Fragment, HtmxHttpRequest
 from .chart import chart_of
 from .export import export_csv, export_json
 from .forms import MutationFilterForm
+from .lines import history_lines
 from .models import Mutation
 from .reconcile import mutation_reconcile as reconcile
 from .selectors import (
@@ -50,11 +51,11 @@ def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
     listed = rows if filters.get("group") else groups_collapsed(rows)
     days = chart_days()
     page = mutation_page(listed, after=_page_key(request.GET.get("after", "")))
-    with_record_titles(page.rows)
     context = {
         "form": form,
         "group": filters.get("group"),
         "page": page,
+        "lines": history_lines(page.rows, query=request.GET),
         "chart": chart_of(
             attempts_per_day(rows, days=days, limit=CHART_LIMIT), days=days, limit=CHART_LIMIT
         ),
