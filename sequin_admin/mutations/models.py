@@ -157,7 +157,11 @@ class Mutation(models.Model):
     def shown_outcome(self) -> str:
         """The outcome as people should read it: a pending attempt that outlived any answer
         (its process died) is unknown."""
-        if self.outcome == Outcome.PENDING and self.created_at < unanswered_before():
+        return self.outcome_shown(unanswered_before=unanswered_before())
+
+    def outcome_shown(self, *, unanswered_before: datetime) -> str:
+        """`shown_outcome` with the moment computed once for a page of attempts."""
+        if self.outcome == Outcome.PENDING and self.created_at < unanswered_before:
             return Outcome.UNKNOWN
         return self.outcome
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.backends.jinja2 import Jinja2
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -20,6 +23,7 @@ from sequin_admin.htmx import Fragment, HtmxHttpRequest
 from .chart import chart_of
 from .export import export_csv, export_json
 from .forms import MutationFilterForm
+from .lines import history_lines
 from .models import Mutation
 from .reconcile import mutation_reconcile as reconcile
 from .selectors import (
@@ -36,6 +40,18 @@ from .selectors import (
 )
 
 LIST_PAGE = "mutations/mutation_list.html"
+# The history's rows are rendered by Jinja2, which compiles a template to Python: Django's
+# engine resolved some twenty lookups per row, a fifth of the page's time (bench/history.py).
+# Autoescaping on, as Django's Jinja2 backend sets it. One engine per process: it caches.
+ROWS_ENGINE = Jinja2(
+    {
+        "NAME": "history-rows",
+        "DIRS": [settings.BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {},
+    }
+)
+HISTORY_ROWS = "mutations/history_rows.jinja2"
 HISTORY_RESULTS = Fragment(LIST_PAGE, "history-results")
 OUTCOME_ALERT = "mutations/outcome_alert.html"
 
@@ -50,11 +66,14 @@ def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
     listed = rows if filters.get("group") else groups_collapsed(rows)
     days = chart_days()
     page = mutation_page(listed, after=_page_key(request.GET.get("after", "")))
-    with_record_titles(page.rows)
+    lines = history_lines(page.rows, query=request.GET)
     context = {
         "form": form,
         "group": filters.get("group"),
         "page": page,
+        "lines": lines,
+        # Safe: Jinja2 escaped every value it printed.
+        "rows": mark_safe(ROWS_ENGINE.get_template(HISTORY_ROWS).render({"lines": lines})),  # nosec B308 B703
         "chart": chart_of(
             attempts_per_day(rows, days=days, limit=CHART_LIMIT), days=days, limit=CHART_LIMIT
         ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -51,10 +52,17 @@ def record_title(*, collection_id: str, data: Mapping[str, Any], upstream_id: st
     return upstream_id
 
 
+@cache
+def _parsed(template: str) -> tuple[tuple[str, str | None], ...]:
+    """The template's (literal, placeholder) pairs: parsed once per process, not once per
+    record and rule (a history page titles 150 records, trying up to a dozen rules each)."""
+    return tuple((literal, name) for literal, name, _, _ in string.Formatter().parse(template))
+
+
 def _filled(template: str, data: Mapping[str, Any]) -> str:
     parts: list[str] = []
     found = False
-    for literal, name, _spec, _conversion in string.Formatter().parse(template):
+    for literal, name in _parsed(template):
         parts.append(literal)
         if name is None:
             continue
