@@ -42,6 +42,7 @@ create's batch is failed instead: a create is never sent again by itself).
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -383,10 +384,16 @@ class _Runner:
             )
             rows = cursor.fetchall()
             _tally(self.job.pk, sent=len(rows))
-        data = JobItem._meta.get_field("data")
+        # JSON comes back as text on both backends (Django loads PostgreSQL's jsonb as text).
         batch = [
-            _Item(pk, position, upstream_id, data.from_db_value(value, None, connection), token)
-            for pk, position, upstream_id, value in rows
+            _Item(
+                pk,
+                position,
+                upstream_id,
+                json.loads(data) if isinstance(data, str) else data,
+                token,
+            )
+            for pk, position, upstream_id, data in rows
         ]
         # RETURNING promises no order; a batch goes out in the job's order.
         batch.sort(key=lambda item: item.position)
