@@ -123,7 +123,7 @@ def _recreate_postgres_bench_database(url: str) -> None:
 
 def _describe(db: Mapping[str, Any]) -> str:
     vendor = str(db["ENGINE"]).rsplit(".", 1)[-1]
-    if vendor == "sqlite3":
+    if vendor.startswith("sqlite"):
         return f"SQLite file {db['NAME']}"
     return f"{vendor} {db.get('HOST') or 'localhost'}/{db['NAME']}"
 

@@ -165,6 +165,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets pages read while a mutation is journaled; IMMEDIATE takes the write lock at
     # BEGIN, so concurrent requests wait their turn instead of failing with "locked".
+    # Its writers within one process queue on a lock, not in SQLite's sleeping busy handler
+    # (sequin_admin/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "sequin_admin.sqlite"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

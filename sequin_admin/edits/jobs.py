@@ -42,10 +42,12 @@ create's batch is failed instead: a create is never sent again by itself).
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -63,7 +65,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from sequin_admin.access.decorators import Scope
-from sequin_admin.bulk_rows import rows_insert
+from sequin_admin.bulk_rows import rows_insert, rows_update
 from sequin_admin.mutations.models import Mutation, Outcome, Source
 from sequin_admin.mutations.reconcile import mutation_settle
 from sequin_admin.mutations.run import mutation_run, seen_in_index
@@ -135,7 +137,7 @@ def job_cancel(*, job: Job) -> Job:
             state=JobState.CANCELLED, finished_at=timezone.now()
         ):
             _cancel_pending(job.pk)
-            _count(job.pk)
+            _recount(job.pk)
         else:
             Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(state=JobState.CANCELLING)
     job.refresh_from_db()
@@ -357,22 +359,49 @@ class _Runner:
     def _stopping(self) -> bool:
         if self.lease_lost.is_set():
             return True
-        state = Job.objects.filter(pk=self.job.pk).values_list("state", flat=True).first()
-        return state != JobState.RUNNING
+        # Asked before every batch: plain SQL, one row by key (the ORM's query costs more).
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT state FROM {_JOBS} WHERE id = %s", [self.job.pk])  # nosec B608 # the model's table
+            found = cursor.fetchone()
+        return found is None or found[0] != JobState.RUNNING
 
-    def _next_batch(self) -> list[JobItem]:
-        pending = self.job.items.filter(outcome=ItemOutcome.PENDING).order_by("position")
-        batch = list(pending[: self.cap])
-        if batch:
-            token = f"job:{self.job.pk}:{batch[0].position}:{uuid.uuid4().hex[:12]}"
-            JobItem.objects.filter(pk__in=[i.pk for i in batch]).update(
-                outcome=ItemOutcome.IN_FLIGHT, batch_token=token
+    def _next_batch(self) -> list[_Item]:
+        """The first `cap` pending items, marked in flight under a new batch token, and the
+        job's sent count moved by as many: one UPDATE ... RETURNING, one increment, one commit
+        (reading the items as model instances, then updating them by 100 ids, cost more than
+        the batch's journal)."""
+        token = f"job:{self.job.pk}:{uuid.uuid4().hex[:20]}"
+        quote = connection.ops.quote_name
+        table, key = quote(JobItem._meta.db_table), quote(JobItem._meta.pk.column)
+        # The model's own names; every value is bound.
+        sql = (
+            f"UPDATE {table} SET outcome = %s, batch_token = %s "  # nosec B608 # model names
+            f"WHERE {key} IN (SELECT {key} FROM {table} WHERE job_id = %s AND outcome = %s "
+            f"ORDER BY position LIMIT %s) RETURNING {key}, position, upstream_id, data"
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                [ItemOutcome.IN_FLIGHT, token, self.job.pk, ItemOutcome.PENDING, self.cap],
             )
-            for item in batch:
-                item.batch_token = token
+            rows = cursor.fetchall()
+            _tally(self.job.pk, sent=len(rows))
+        # JSON comes back as text on both backends (Django loads PostgreSQL's jsonb as text).
+        batch = [
+            _Item(
+                pk,
+                position,
+                upstream_id,
+                json.loads(data) if isinstance(data, str) else data,
+                token,
+            )
+            for pk, position, upstream_id, data in rows
+        ]
+        # RETURNING promises no order; a batch goes out in the job's order.
+        batch.sort(key=lambda item: item.position)
         return batch
 
-    def _send_in_thread(self, batch: list[JobItem]) -> None:
+    def _send_in_thread(self, batch: list[_Item]) -> None:
         # The pool thread keeps its connection for its next batches (opening one costs more
         # than a batch's own queries); run() closes them all once the pool is done.
         self._pool_connections.setdefault(threading.get_ident(), connections[DEFAULT_DB_ALIAS])
@@ -388,7 +417,7 @@ class _Runner:
                 wrapper.dec_thread_sharing()
         self._pool_connections.clear()
 
-    def _send(self, batch: list[JobItem]) -> None:
+    def _send(self, batch: list[_Item]) -> None:
         job = self.job
         ids = [i.upstream_id for i in batch]
         request = MutationRequest(
@@ -416,10 +445,17 @@ class _Runner:
 
     def _recover_in_flight(self) -> None:
         """Settle what a dead run left in flight, before anything new is sent."""
-        left = self.job.items.filter(outcome=ItemOutcome.IN_FLIGHT).order_by("position")
-        batches: dict[str, list[JobItem]] = {}
-        for item in left:
-            batches.setdefault(item.batch_token, []).append(item)
+        # The counts move by increments from here on; they start from the items themselves,
+        # whatever an earlier run (or one that lost its lease) left on the job's row.
+        _recount(self.job.pk)
+        left = (
+            self.job.items.filter(outcome=ItemOutcome.IN_FLIGHT)
+            .order_by("position")
+            .values_list("pk", "position", "upstream_id", "data", "batch_token")
+        )
+        batches: dict[str, list[_Item]] = {}
+        for pk, position, upstream_id, data, token in left:
+            batches.setdefault(token, []).append(_Item(pk, position, upstream_id, data, token))
         for token, batch in batches.items():
             mutation = mutation_for_form(form_token=token) if token else None
             if mutation is None:
@@ -427,28 +463,34 @@ class _Runner:
                 self._requeue(batch)
             else:
                 self._settle(batch, mutation, recovering=True)
-        if batches:
-            _count(self.job.pk)
 
-    def _settle(self, batch: list[JobItem], mutation: Mutation, recovering: bool = False) -> None:
-        """Give every item of the batch its outcome from the batch's journal entry."""
+    def _settle(self, batch: list[_Item], mutation: Mutation, recovering: bool = False) -> None:
+        """Give every item of the batch its outcome from the batch's journal entry; the job's
+        counts move in the same commit."""
         if mutation.applied:
             unconfirmed = mutation.outcome == Outcome.CONSUMERS_UNCONFIRMED
             note = "Saved upstream; consumers not confirmed in time." if unconfirmed else ""
-            # The batch's items and the job's counts in one commit (the common case: no
-            # re-read to wait for inside it).
-            with transaction.atomic():
-                if self.job.kind == JobKind.CREATE:
-                    made = list(mutation.records.values_list("upstream_id", flat=True))
-                    for item, upstream_id in zip(batch, made, strict=False):
-                        item.upstream_id = upstream_id
-                        _settle_item(item, ItemOutcome.SUCCEEDED, mutation, note)
-                    _save(batch)
-                else:
-                    JobItem.objects.filter(pk__in=[i.pk for i in batch]).update(
-                        outcome=ItemOutcome.SUCCEEDED, mutation=mutation, message=note
+            if self.job.kind == JobKind.CREATE:
+                made = list(mutation.records.values_list("upstream_id", flat=True))
+                for item, upstream_id in zip(batch, made, strict=False):
+                    item.upstream_id = upstream_id
+                    _settle_item(item, ItemOutcome.SUCCEEDED, mutation, note)
+                _save(self.job.pk, batch)
+            else:
+                # The common case: one UPDATE by the batch's token (indexed), not by 100 ids.
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(
+                        f"UPDATE {_ITEMS} SET outcome = %s, mutation_id = %s, message = %s "  # nosec B608 # the model's table
+                        "WHERE batch_token = %s AND outcome = %s",
+                        [
+                            ItemOutcome.SUCCEEDED,
+                            mutation.pk,
+                            note,
+                            batch[0].batch_token,
+                            ItemOutcome.IN_FLIGHT,
+                        ],
                     )
-                _count(self.job.pk)
+                    _tally(self.job.pk, succeeded=cursor.rowcount)
             return
         if mutation.outcome == Outcome.FAILED and mutation.error_kind == ErrorKind.RATE_LIMITED:
             self._pause(mutation.retry_after)
@@ -456,7 +498,7 @@ class _Runner:
                 # A create is never sent again by itself (design.md): the person retries it.
                 for item in batch:
                     _settle_item(item, ItemOutcome.FAILED, mutation, mutation.error_message)
-                _save(batch)
+                _save(self.job.pk, batch)
             else:
                 self._requeue(batch)
         elif mutation.outcome == Outcome.FAILED and (
@@ -464,12 +506,11 @@ class _Runner:
         ):
             for item in batch:
                 _settle_item(item, ItemOutcome.FAILED, mutation, mutation.error_message)
-            _save(batch)
+            _save(self.job.pk, batch)
         else:
             self._judge(batch, mutation, recovering)
-        _count(self.job.pk)
 
-    def _judge(self, batch: list[JobItem], mutation: Mutation, recovering: bool) -> None:
+    def _judge(self, batch: list[_Item], mutation: Mutation, recovering: bool) -> None:
         """Re-read the collection and judge each record: a refused batch of several records,
         an unknown outcome, or a batch whose worker died mid-call."""
         try:
@@ -484,7 +525,7 @@ class _Runner:
                 _settle_item(
                     item, ItemOutcome.UNKNOWN, mutation, f"Could not re-read the records: {exc}"
                 )
-            _save(batch)
+            _save(self.job.pk, batch)
             return
         again = []
         refused = mutation.outcome == Outcome.FAILED
@@ -506,15 +547,10 @@ class _Runner:
                 )
             else:
                 _settle_item(item, ItemOutcome.FAILED, mutation, f"Not applied: {finding.note}")
-        _save([i for i in batch if i not in again])
-        if again:
-            self._requeue(again)
+        _save(self.job.pk, [i for i in batch if i not in again], requeued=again)
 
-    def _requeue(self, batch: list[JobItem]) -> None:
-        JobItem.objects.filter(pk__in=[i.pk for i in batch]).update(
-            outcome=ItemOutcome.PENDING,
-            batch_token="",  # nosec B106 # a batch's key in the journal, not a secret
-        )
+    def _requeue(self, batch: list[_Item]) -> None:
+        _save(self.job.pk, [], requeued=batch)
 
     def _pause(self, retry_after: float | None) -> None:
         with self._pause_lock:
@@ -538,23 +574,83 @@ class _Runner:
             job.finished_at = timezone.now()
             job.lease = None
             job.save(update_fields=["state", "finished_at", "lease"])
-        _count(job.pk)
+        # The increments are kept in step with the items; the count at the end is read from
+        # the items all the same, once, so a job's final numbers never depend on them.
+        _recount(job.pk)
 
 
-def _record_of(item: JobItem) -> dict[str, Any]:
+@dataclass(eq=False)  # one item is one object: `in` and `==` by identity
+class _Item:
+    """A job's item as a run handles it: plain values, not a model instance (100 instances
+    a batch, and their JSON, cost more than the queries that read them)."""
+
+    pk: int
+    position: int
+    upstream_id: str
+    data: dict[str, Any]
+    batch_token: str
+    outcome: str = ItemOutcome.IN_FLIGHT
+    mutation_id: int | None = None
+    message: str = ""
+
+
+_JOBS = Job._meta.db_table
+_ITEMS = JobItem._meta.db_table
+_COUNTS = ("sent", "succeeded", "failed", "unknown", "cancelled")
+
+
+def _record_of(item: _Item) -> dict[str, Any]:
     if item.upstream_id:
         return {"upstream_id": item.upstream_id, "data": item.data}
     return {"data": item.data}
 
 
-def _settle_item(item: JobItem, outcome: str, mutation: Mutation, message: str) -> None:
+def _settle_item(item: _Item, outcome: str, mutation: Mutation, message: str) -> None:
     item.outcome = outcome
-    item.mutation = mutation
+    item.mutation_id = mutation.pk
     item.message = message
 
 
-def _save(items: list[JobItem]) -> None:
-    JobItem.objects.bulk_update(items, ["outcome", "mutation", "message", "upstream_id"])
+def _save(job_id: int, items: Sequence[_Item], requeued: Sequence[_Item] = ()) -> None:
+    """Items that were in flight: `items` with the outcomes given them, `requeued` back to
+    pending (no longer sent); the job's counts moved by as much, in the same commit."""
+    with transaction.atomic():
+        rows_update(
+            JobItem,
+            ("outcome", "mutation", "message", "upstream_id"),
+            [(i.pk, (i.outcome, i.mutation_id, i.message, i.upstream_id)) for i in items],
+        )
+        if requeued:
+            JobItem.objects.filter(pk__in=[i.pk for i in requeued]).update(
+                outcome=ItemOutcome.PENDING,
+                batch_token="",  # nosec B106 # a batch's key in the journal, not a secret
+            )
+        ended = Counter(i.outcome for i in items)
+        _tally(
+            job_id,
+            sent=-len(requeued),
+            succeeded=ended[ItemOutcome.SUCCEEDED],
+            failed=ended[ItemOutcome.FAILED],
+            unknown=ended[ItemOutcome.UNKNOWN],
+        )
+
+
+def _tally(job_id: int, **moved: int) -> None:
+    """Move the job's counts by `moved` (count name -> items added, or taken when negative),
+    in the caller's transaction with the items' change: no grouped count over a job's items
+    (which grows with the job) for every batch."""
+    if not set(moved) <= set(_COUNTS):
+        raise ValueError(f"Not a count of a job: {sorted(set(moved) - set(_COUNTS))}")
+    changes = [(name, moved[name]) for name in _COUNTS if moved.get(name)]
+    if not changes:
+        return
+    # Plain SQL: twice a batch, and the ORM's UPDATE with F() costs more than the statement.
+    assignments = ", ".join(f"{name} = {name} + %s" for name, _ in changes)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_JOBS} SET {assignments} WHERE id = %s",  # nosec B608 # the model's names
+            [*(n for _, n in changes), job_id],
+        )
 
 
 def _cancel_pending(job_id: int) -> None:
@@ -563,8 +659,9 @@ def _cancel_pending(job_id: int) -> None:
     )
 
 
-def _count(job_id: int) -> None:
-    """The job's counts from its items: one grouped read, one write."""
+def _recount(job_id: int) -> None:
+    """The job's counts from its items: one grouped read, one write (when a run starts and
+    ends, and on a cancel; between them `_tally` keeps them)."""
     counts = dict(
         JobItem.objects.filter(job_id=job_id)
         .order_by()

@@ -239,14 +239,25 @@ def _apply_answer(*, result: MutationResult, request: MutationRequest) -> None:
     # What the upsert needs of the stored rows, read once and in its transaction (what the
     # text index holds for them must not change in between): their data and version for the
     # merge, their id and search text for the text index (not read again by the upsert).
-    rows = {
-        upstream_id: (pk, data, updated_idx, search_text)
-        for pk, upstream_id, data, updated_idx, search_text in IndexedRecord.objects.filter(
-            sync_id=request.sync_id,
-            collection_id=request.collection_id,
-            upstream_id__in=[r.upstream_id for r in returned] + sorted(deleted_ids),
-        ).values_list("id", "upstream_id", "data", "updated_idx", "search_text")
-    }
+    # Plain SQL: the ORM's `upstream_id__in` prepares each of a batch's 100 ids one by one.
+    wanted = [r.upstream_id for r in returned] + sorted(deleted_ids)
+    quote = connection.ops.quote_name
+    rows: dict[str, tuple[int, dict[str, Any], int, str]] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), _KEYS_A_QUERY):
+            chunk = wanted[start : start + _KEYS_A_QUERY]
+            # The table and columns are the model's own, every value is bound.
+            cursor.execute(
+                "SELECT id, upstream_id, data, updated_idx, search_text "  # nosec B608 # model names
+                f"FROM {quote(IndexedRecord._meta.db_table)} "
+                f"WHERE sync_id = %s AND collection_id = %s "
+                f"AND upstream_id IN ({', '.join(['%s'] * len(chunk))})",
+                [request.sync_id, request.collection_id, *chunk],
+            )
+            for pk, upstream_id, data, updated_idx, search_text in cursor.fetchall():
+                # JSON comes back as text on both backends (Django reads jsonb as text).
+                stored = json.loads(data) if isinstance(data, str) else data
+                rows[upstream_id] = (pk, stored, updated_idx, search_text)
     merged = []
     for record in returned:
         row = rows.get(record.upstream_id)

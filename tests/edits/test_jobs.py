@@ -328,3 +328,152 @@ def test_a_rate_limited_create_is_failed_not_sent_again(
     assert Mutation.objects.filter(group_id=job.group_id).count() == 1
     retry = job_retry_failures(job=job, user=user)
     assert retry is not None  # refused for sure, so the person may send it again
+
+
+# The job's counts move by increments with its items; checked against the items after every
+# step of a run, not only at its end (where a run counts them from the items once more).
+
+COUNTED = ("sent", "succeeded", "failed", "unknown", "cancelled")
+
+
+def counts_on_row(job_id: int) -> dict[str, int]:
+    return dict(zip(COUNTED, Job.objects.values_list(*COUNTED).get(pk=job_id), strict=True))
+
+
+def counts_of_items(job_id: int) -> dict[str, int]:
+    found = [i.outcome for i in JobItem.objects.filter(job_id=job_id)]
+    return {
+        "sent": sum(o in jobs.SENT for o in found),
+        "succeeded": found.count(ItemOutcome.SUCCEEDED),
+        "failed": found.count(ItemOutcome.FAILED),
+        "unknown": found.count(ItemOutcome.UNKNOWN),
+        "cancelled": found.count(ItemOutcome.CANCELLED),
+    }
+
+
+@pytest.fixture
+def steps_checked(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, int]]:
+    """After each batch taken, settled or sent back to the queue, the job's row says what its
+    items say. Returns the counts seen after each step."""
+    seen: list[dict[str, int]] = []
+
+    def checked(name: str) -> None:
+        original = getattr(jobs._Runner, name)
+
+        def step(runner: jobs._Runner, *args: Any, **kwargs: Any) -> Any:
+            result = original(runner, *args, **kwargs)
+            on_row = counts_on_row(runner.job.pk)
+            assert on_row == counts_of_items(runner.job.pk), f"after {name}"
+            seen.append(on_row)
+            return result
+
+        monkeypatch.setattr(jobs._Runner, name, step)
+
+    for name in ("_next_batch", "_settle", "_requeue"):
+        checked(name)
+    return seen
+
+
+def test_counts_follow_the_items_across_partial_failures_and_a_rate_limit(
+    sandbox: SandboxServer,
+    contacts: list[IndexedRecord],
+    user: User,
+    settings: LazySettings,
+    steps_checked: list[dict[str, int]],
+) -> None:
+    settings.SEQUIN_MAX_RECORDS_PER_MUTATION = 3
+    sandbox.faults.set(Fault(kind="rate_limit_429", count=3, retry_after=0))
+    items: list[tuple[str | None, dict]] = [
+        (r.upstream_id, {"Title": "Counted"}) for r in contacts[:9]
+    ]
+    items[4] = (contacts[4].upstream_id, {"Email": "broken"})  # inside the second batch
+    job = start(user, items)
+
+    assert (
+        outcomes(job) == ["succeeded"] * 3 + ["succeeded", "failed", "failed"] + ["succeeded"] * 3
+    )
+    assert counts_on_row(job.pk) == {
+        "sent": 9,
+        "succeeded": 7,
+        "failed": 2,
+        "unknown": 0,
+        "cancelled": 0,
+    }
+    # The rate-limited first batch went back to the queue (its requeue, then the settle that
+    # called it), then out again: sent rose, fell and rose.
+    sent = [step["sent"] for step in steps_checked]
+    assert sent[:4] == [3, 0, 0, 3]
+    assert len(steps_checked) >= 7
+
+
+def test_counts_follow_the_items_when_a_running_job_is_cancelled(
+    sandbox: SandboxServer,
+    contacts: list[IndexedRecord],
+    user: User,
+    settings: LazySettings,
+    steps_checked: list[dict[str, int]],
+) -> None:
+    settings.SEQUIN_MAX_RECORDS_PER_MUTATION = 4
+    taken = jobs._Runner._next_batch  # already checked by the fixture
+
+    def cancel_after_two(runner: jobs._Runner) -> Any:
+        if runner.job.items.exclude(outcome=ItemOutcome.PENDING).count() == 8:
+            job_cancel(job=runner.job)
+        return taken(runner)
+
+    jobs._Runner._next_batch = cancel_after_two  # type: ignore[method-assign]
+    try:
+        job = start(user, [(r.upstream_id, {"Title": "Cut short"}) for r in contacts[:20]])
+    finally:
+        jobs._Runner._next_batch = taken  # type: ignore[method-assign]
+
+    assert job.state == JobState.CANCELLED
+    assert counts_on_row(job.pk) == counts_of_items(job.pk)
+    assert (job.sent, job.succeeded, job.cancelled) == (job.succeeded, job.succeeded, 20 - job.sent)
+    assert job.succeeded >= 8 and job.cancelled > 0
+
+
+def test_counts_follow_the_items_when_a_run_resumes_a_dead_one(
+    sandbox: SandboxServer,
+    contacts: list[IndexedRecord],
+    user: User,
+    settings: LazySettings,
+    steps_checked: list[dict[str, int]],
+) -> None:
+    """A dead run's batch in flight and never journaled goes back to the queue, one journaled
+    pending is judged; the counts the dead run left on the row were wrong (a crash between
+    two versions): the new run starts from its items."""
+    settings.TASKS = QUEUED_ONLY
+    settings.SEQUIN_MAX_RECORDS_PER_MUTATION = 2
+    job = start(user, [(r.upstream_id, {"Title": "Resumed"}) for r in contacts[:6]])
+    first = list(job.items.filter(position__lt=2))
+    JobItem.objects.filter(pk__in=[i.pk for i in first]).update(
+        outcome=ItemOutcome.IN_FLIGHT, batch_token="job:dead:0"
+    )
+    JobItem.objects.filter(position__in=[2, 3], job=job).update(
+        outcome=ItemOutcome.IN_FLIGHT, batch_token="job:dead:2"
+    )
+    Job.objects.filter(pk=job.pk).update(sent=1, succeeded=5, state=JobState.RUNNING)
+    request = MutationRequest(
+        kind="update",
+        sync_id=SALESFORCE_SYNC_ID,
+        collection_id=CONTACTS,
+        records=tuple({"upstream_id": i.upstream_id, "data": i.data} for i in first),
+    )
+    journal_start(request=request, user=user, source=Source.JOB, seen={}, form_token="job:dead:0")
+
+    job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.state == JobState.DONE
+    assert outcomes(job) == [ItemOutcome.SUCCEEDED] * 6
+    assert counts_on_row(job.pk) == {
+        "sent": 6,
+        "succeeded": 6,
+        "failed": 0,
+        "unknown": 0,
+        "cancelled": 0,
+    }
+    # Recovery: the never-sent batch went back (sent 4 -> 2), the judged one was sent again
+    # after its re-read found nothing applied (the dead run's request never arrived).
+    assert steps_checked[0]["sent"] == 2
