@@ -34,4 +34,5 @@ def test_every_bandit_waiver_says_why() -> None:
     for path in [*ROOT.glob("sequin_admin/**/*.py"), *ROOT.glob("bench/*.py")]:
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if "# nosec" in line:
-                assert re.search(r"# nosec B\d{3}(,B\d{3})* +# \S", line), f"{path}:{number}"
+                # Several tests as bandit reads them: "B308, B703" (it misreads "B308,B703").
+                assert re.search(r"# nosec B\d{3}(, B\d{3})* +# \S", line), f"{path}:{number}"
