@@ -46,7 +46,7 @@ from django.utils import timezone
 from bench import speed
 from bench.common import Environment, measure_interleaved, say
 from bench.record_pages import _get, _superuser
-from bench.speed import ROUNDS, Case
+from bench.speed import ROUNDS, Case, print_cases
 from sequin_admin.bulk_rows import rows_insert
 from sequin_admin.mutations.models import FieldChange, Mutation, MutationRecord, Outcome, Source
 from sequin_admin.mutations.selectors import CHART_DAYS
@@ -99,14 +99,8 @@ def run(env: Environment, *, attempts: int, records: int) -> list[str]:
     say(f"history: journaled in {elapsed:.0f} s ({attempts / elapsed:,.0f} attempts/s)")
     client = Client(raise_request_exception=True)
     client.force_login(_superuser())
-    cases = history_cases(client)
-    lines = [case.line() for case in cases]
-    print()
-    print(f"== History: {attempts:,} attempts, median of {ROUNDS} interleaved, {env.database} ==")
-    for line in lines:
-        print(line)
-    print(flush=True)
-    return [f"history: {line}" for line in lines]
+    title = f"History: {attempts:,} attempts, median of {ROUNDS} interleaved, {env.database}"
+    return print_cases(title, history_cases(client), prefix="history")
 
 
 def journal_fill(attempts: int) -> None:

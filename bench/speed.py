@@ -103,13 +103,19 @@ def run(env: Environment, *, records: int) -> list[str]:
     client = Client(raise_request_exception=True)
     client.force_login(_superuser())
     cases = [fill, *page_cases(client, records)]
+    title = f"Speed: {records:,} records, median of {ROUNDS} interleaved, {env.database}"
+    return print_cases(title, cases, prefix="speed")
+
+
+def print_cases(title: str, cases: list[Case], *, prefix: str) -> list[str]:
+    """The cases' lines under `title`; returned with `prefix` for the run's summary."""
     lines = [case.line() for case in cases]
     print()
-    print(f"== Speed: {records:,} records, median of {ROUNDS} interleaved, {env.database} ==")
+    print(f"== {title} ==")
     for line in lines:
         print(line)
     print(flush=True)
-    return [f"speed: {line}" for line in lines]
+    return [f"{prefix}: {line}" for line in lines]
 
 
 def sandbox_fill(sandbox: SandboxServer, count: int) -> None:

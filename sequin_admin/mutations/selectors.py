@@ -168,15 +168,15 @@ def groups_collapsed(rows: QuerySet[Mutation]) -> QuerySet[Mutation]:
     "Newest" is "no newer attempt of its group among `rows`", checked per row a page reads
     (index `mutation_group`), never a MAX over every group of the journal."""
     newer_in_group = rows.order_by().filter(group_id=OuterRef("group_id"), id__gt=OuterRef("id"))
-    group_size = (
-        Mutation.objects.filter(group_id=OuterRef("group_id"))
-        .order_by()
-        .values("group_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
+    group_size = _count_per_row(Mutation.objects.filter(group_id=OuterRef("group_id")), "group_id")
     # An attempt of no group has none newer in it: NULL equals nothing.
-    return rows.filter(~Exists(newer_in_group)).annotate(group_size=Subquery(group_size))
+    return rows.filter(~Exists(newer_in_group)).annotate(group_size=group_size)
+
+
+def _count_per_row(related: QuerySet[Any], key: str) -> Subquery:
+    """How many of `related` (filtered on the outer row by `key`) there are, as a subquery a
+    page runs per row it reads, by the index on `key`."""
+    return Subquery(related.order_by().values(key).annotate(n=Count("id")).values("n"))
 
 
 @dataclass(frozen=True)
@@ -194,18 +194,13 @@ def mutation_page(rows: QuerySet[Mutation], *, after: int | None) -> MutationPag
     changes' values, is 5,000 records and 5,000 changes for one page of 50 lines."""
     if after:
         rows = rows.filter(id__lt=after)
-    record_count = (
-        MutationRecord.objects.filter(mutation=OuterRef("pk"))
-        .order_by()
-        .values("mutation")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
+    of_attempt = MutationRecord.objects.filter(mutation=OuterRef("pk"))
+    record_count = _count_per_row(of_attempt, "mutation")
     shown = MutationRecord.objects.only(
         "id", "mutation_id", "upstream_id", "before_data", "returned_data"
     ).order_by("id")
     fetched: list[Mutation] = list(
-        rows.annotate(record_count=Coalesce(Subquery(record_count), 0))
+        rows.annotate(record_count=Coalesce(record_count, 0))
         # A batch's request and answer are its records' worth of JSON, read only by the
         # attempt's own page.
         .defer("request_body", "response_body", "error_message", "reconciliation_note")

@@ -17,7 +17,7 @@ from sequin_admin.sequin import MutationRequest, MutationResult, Record
 
 from .fields import picklists_from_samples, reference_collection
 from .models import IndexedRecord
-from .search import fts_written_here
+from .search import FtsWrites, fts_written_here
 from .titles import record_title
 
 SEARCH_TEXT_LIMIT = 10_000
@@ -81,29 +81,29 @@ def index_upsert(
     incoming = {(r.sync_id, r.collection_id, r.upstream_id): r for r in records}
     if not incoming:
         return 0
+    rows = list(incoming.values())
     indexed_at = timezone.now()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            return _upsert_postgresql(cursor, list(incoming.values()), indexed_at)
+            return _upsert_postgresql(cursor, rows, indexed_at)
     with transaction.atomic(), connection.cursor() as cursor:
         fts = fts_written_here(cursor, connection.alias)
-        if fts is None:
-            return _upsert_rows(cursor, list(incoming.values()), indexed_at, returning=False)
-        fts.pause()
-        if stored_texts is None:
-            stored_texts = _stored_texts(cursor, list(incoming))
-        fts.note_stored(stored_texts)
-        written = _upsert_rows(cursor, list(incoming.values()), indexed_at, returning=True)
-        fts.write(written)
-        fts.resume()
-        return len(written)
+        if fts is not None:
+            fts.pause()
+            if stored_texts is None:
+                stored_texts = _stored_texts(cursor, list(incoming))
+            fts.note_stored(stored_texts)
+        written = _upsert_rows(cursor, rows, indexed_at, fts=fts)
+        if fts is not None:
+            fts.resume()
+        return written
 
 
 def _upsert_rows(
-    cursor: Any, records: list[Record], indexed_at: datetime, *, returning: bool
-) -> Any:
-    """The upsert as multi-row VALUES, as many rows a statement as the database binds;
-    (id, search_text) of the rows written when `returning`, else how many."""
+    cursor: Any, records: list[Record], indexed_at: datetime, *, fts: FtsWrites | None
+) -> int:
+    """The upsert as multi-row VALUES, as many rows a statement as the database binds; the
+    rows written go to `fts` (RETURNING their id and search text) where there is one."""
     ops = connection.ops
     # Text, integers and booleans go to the driver as they are; JSON and datetimes as the
     # database takes them (JSON text; UTC text on SQLite), by the backend's own adapters: the
@@ -133,20 +133,21 @@ def _upsert_rows(
     fields = [by_name[name] for name in _COLUMNS]
     batch = ops.bulk_batch_size(fields, rows)
     insert, on_conflict = _upsert_clauses()
-    returned: list[tuple[int, str]] = []
     written = 0
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
         values = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(chunk))
         sql = f"{insert} VALUES {values} {on_conflict}"
         params = [value for row in chunk for value in row]
-        if returning:
-            cursor.execute(f"{sql} RETURNING id, search_text", params)
-            returned += cursor.fetchall()
-        else:
+        if fts is None:
             cursor.execute(sql, params)
             written += cursor.rowcount
-    return returned if returning else written
+        else:
+            cursor.execute(f"{sql} RETURNING id, search_text", params)
+            returned = cursor.fetchall()
+            fts.write(returned)
+            written += len(returned)
+    return written
 
 
 def _upsert_postgresql(cursor: Any, records: list[Record], indexed_at: datetime) -> int:
