@@ -196,7 +196,7 @@ class FieldChange(models.Model):
     """One field of one record: before (what the person saw) → sent → returned."""
 
     record = models.ForeignKey(MutationRecord, on_delete=models.CASCADE, related_name="changes")
-    field = models.CharField(max_length=255, db_index=True)
+    field = models.CharField(max_length=255)
     before = models.JSONField(null=True, blank=True)
     had_before = models.BooleanField(default=True)
     sent = models.JSONField(null=True, blank=True)
