@@ -14,6 +14,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from sequin_admin.planner_statistics import statistics_note_writes
+
 Adapt = Callable[[Any], Any]
 
 
@@ -87,6 +89,7 @@ def rows_insert(
             )
             cursor.execute(sql, [value for row in chunk for value in row])
             ids += [row[0] for row in cursor.fetchall()]
+    statistics_note_writes(table=meta.db_table, rows=len(ids))
     return ids
 
 

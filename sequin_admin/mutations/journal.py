@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sequin_admin.bulk_rows import rows_insert, rows_update
+from sequin_admin.planner_statistics import statistics_note_writes
 from sequin_admin.sequin import ErrorKind, MutationRequest, MutationResult, SequinError
 
 from .models import FieldChange, Mutation, MutationRecord, Outcome, Reconciliation, Source
@@ -73,6 +74,7 @@ def journal_start(
             retry_of=retry_of,
             revert_of=revert_of,
         )
+        statistics_note_writes(table=Mutation._meta.db_table, rows=1)
         # One INSERT for the records and one for their fields, whatever the batch's size:
         # a bulk job journals 100 records per attempt (bench/jobs.py).
         items: list[tuple[str, dict[str, Any]]]
