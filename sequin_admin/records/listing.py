@@ -501,13 +501,37 @@ def index_count(
     everything = index_matching(
         sync_id=sync_id, collection_id=collection_id, query=ListingQuery(deleted=query.deleted)
     )
-    sample = everything.values("pk")[:SAMPLE_SIZE]
-    share = rows.filter(pk__in=sample).count() / SAMPLE_SIZE
+    share = _share_matching(rows, among=everything[:SAMPLE_SIZE])
     estimate = round(share * (state.record_count + state.deleted_count))
     if not estimate and connection.vendor == "postgresql":
         # None among the newest: the planner's statistics know the older ones.
         estimate = int(json.loads(rows.explain(format="json"))[0]["Plan"]["Plan Rows"])
     return MatchCount(max(about(estimate), COUNT_LIMIT + 1), exact=False)
+
+
+def _share_matching(rows: QuerySet[IndexedRecord], *, among: QuerySet[IndexedRecord]) -> float:
+    """The share of the records `among` selects that `rows` matches: `rows`' conditions
+    evaluated on each of them, in the select list of a query over them.
+
+    Asked as `id IN (among)`, or as an EXISTS per record, PostgreSQL answered by finding every
+    match in the collection first (the search's whole trigram bitmap: 5.9 s for a common name
+    among a million records), or by walking the collection (0.5 s): a condition above a LIMIT
+    can only be evaluated on the rows that come out of it."""
+    table = connection.ops.quote_name(IndexedRecord._meta.db_table)
+    among_sql, among_params = among.query.sql_with_params()
+    # `rows`' WHERE names the table's columns; the sample is aliased as the table.
+    where_sql, where_params = rows.query.get_compiler(connection=connection).compile(
+        rows.query.where
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), SUM(CASE WHEN {where_sql} THEN 1 ELSE 0 END) "  # nosec B608 # compiled SQL, values bound
+            f"FROM ({among_sql}) AS {table}",
+            [*where_params, *among_params],
+        )
+        found = cursor.fetchone()
+    sampled, matching = found if found else (0, 0)
+    return (matching or 0) / sampled if sampled else 0.0
 
 
 def about(number: int) -> int:

@@ -247,6 +247,28 @@ def test_counts_past_the_limit_are_an_estimate(
     assert 10 < count.value <= 3 * actual
 
 
+def test_an_estimate_asks_each_sampled_record_not_the_whole_search(
+    leads: IndexedCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listing, "COUNT_LIMIT", 10)
+    monkeypatch.setattr(listing, "SAMPLE_SIZE", 40)
+    statuses = ["open", "working"]
+    q = query(q="calm", **{"f.Status.eq": statuses})
+    with CaptureQueriesContext(connection) as queries:
+        count = index_count(sync_id=SYNC, collection_id=LEADS, query=q, state=leads)
+    actual = len(expected_where(lambda d: "calm" in d["Note"] and d["Status"] in statuses))
+    assert not count.exact
+    assert 10 < count.value <= 3 * actual
+    (share,) = [e["sql"] for e in queries.captured_queries if "CASE WHEN" in e["sql"]]
+    assert "LIMIT 40" in share
+    if connection.vendor == "postgresql":
+        # Not the trigram index: it finds every match in the collection before any count.
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {share}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "record_search_trgm" not in plan, plan
+
+
 def test_a_single_page_counts_its_rows(leads: IndexedCollection) -> None:
     q = query(**{"f.Address.zip.eq": "00007"})
     p = page(q)
