@@ -733,6 +733,37 @@ def test_a_viewer_reads_the_record_page_without_its_buttons(
     assert 'id="read-only-notice"' not in html and "Send to Sequin" in html
 
 
+BULK_CONTROLS = (
+    'id="new-record-link"',
+    'id="csv-upload-link"',
+    'id="bulk-select"',
+    'form="bulk-select"',
+    "data-select-all",
+)
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.EDITOR, Role.BULK_EDITOR])
+def test_new_csv_bulk_and_delete_are_offered_only_to_bulk_editors(
+    client: Client, indexed: Indexed, role: Role
+) -> None:
+    record = indexed("salesforce:contact")
+    person = User.objects.create_user("person")
+    Grant.objects.create(user=person, role=role, collection_pattern="salesforce:*")
+    client.force_login(person)
+    collection = f"/syncs/{record.sync_id}/{record.collection_id}/"
+    page = client.get(collection).content.decode()
+    results = client.get(collection, headers={"HX-Request": "true", "HX-Target": "results"})
+    fragment = results.content.decode()
+    assert 'class="row-link"' in page and 'class="row-link"' in fragment
+    if role >= Role.BULK_EDITOR:
+        assert all(control in page for control in BULK_CONTROLS)
+        assert 'form="bulk-select"' in fragment and "data-select-all" in fragment
+    else:
+        assert not [c for c in BULK_CONTROLS if c in page or c in fragment], role
+    record_page = open_record(client, record).html
+    assert ('id="record-delete"' in record_page) is (role >= Role.BULK_EDITOR)
+
+
 def test_record_page_reads_as_the_record_with_typed_inputs_and_linked_references(
     signed_in: Client, indexed: Indexed
 ) -> None:
