@@ -19,7 +19,7 @@ from sequin_admin.records.models import IndexedRecord
 from sequin_admin.records.refresh import collection_state
 from sequin_admin.records.values import fields_differing
 
-from .forms import parse_new_value
+from .forms import parse_new_value, value_too_long
 from .jobs import User, job_start
 from .models import Job, JobKind
 
@@ -84,11 +84,14 @@ def bulk_changes(
             continue
         text, to_null = chosen[spec.key]
         try:
-            changes[spec.key] = (
-                None if to_null else parse_new_value(PARSE_KIND.get(spec.kind, "text"), text)
-            )
+            value = None if to_null else parse_new_value(PARSE_KIND.get(spec.kind, "text"), text)
         except ValueError as exc:
             errors[spec.key] = str(exc)
+            continue
+        if too_long := value_too_long(value):
+            errors[spec.key] = too_long
+        else:
+            changes[spec.key] = value
     return changes, errors
 
 

@@ -27,7 +27,7 @@ from sequin_admin.sequin import MutationRequest
 
 from .bulk import Selection
 from .csv_updates import ENVELOPE_KEYS
-from .forms import data_name, input_for
+from .forms import data_name, input_for, value_too_long
 from .jobs import job_start
 from .models import Job, JobKind
 
@@ -77,6 +77,9 @@ class NewRecordForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        for key, value in self.data_to_send.items():
+            if too_long := value_too_long(value):
+                self.add_error(data_name(key), f"{key}: {too_long}")
         if not self.errors and not self.data_to_send:
             raise forms.ValidationError("Give the new record at least one field.")
         return cleaned

@@ -30,7 +30,7 @@ from sequin_admin.records.models import IndexedRecord
 from sequin_admin.records.refresh import collection_state
 from sequin_admin.records.values import fields_differing
 
-from .forms import parse_new_value
+from .forms import parse_new_value, value_too_long
 from .jobs import job_start
 from .models import CsvUpdatePlan, Job
 
@@ -319,9 +319,13 @@ def csv_plan(*, sync_id: str, collection_id: str, raw: bytes) -> CsvPlan:
                 reasons.append(f"{column} is not a field of {collection_id} records")
                 continue
             try:
-                wanted[column] = cell_value(kind, text)
+                value = cell_value(kind, text)
             except ValueError as exc:
                 reasons.append(f"{column}: {exc} (a {kind} field)")
+                continue
+            if too_long := value_too_long(value):
+                reasons.append(f"{column}: {too_long}")
+            wanted[column] = value
         if reasons or record is None:
             refused.append(RefusedRow(row=row, upstream_id=upstream_id, reasons=tuple(reasons)))
             continue

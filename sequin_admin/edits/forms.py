@@ -430,11 +430,9 @@ class RecordForm(forms.Form):
                 except ValueError as exc:
                     self.add_error("new_field_value", str(exc))
         for key, value in changes.items():
-            if len(json.dumps(value, ensure_ascii=False)) > MAX_VALUE_CHARS:
+            if too_long := value_too_long(value):
                 target = data_name(key) if data_name(key) in self.fields else "new_field_value"
-                self.add_error(
-                    target, f"{key}: longer than {MAX_VALUE_CHARS:,} characters cannot be sent."
-                )
+                self.add_error(target, f"{key}: {too_long}")
         self.changes = changes
         return cleaned
 
@@ -453,6 +451,14 @@ class RecordForm(forms.Form):
             self.add_error(target, message)
         if not named:
             self.add_error(None, message)
+
+
+def value_too_long(value: Any) -> str:
+    """Why a field's value is too long to send (the record form, New record, bulk edit and
+    CSV updates alike), or "" when it is not."""
+    if len(json.dumps(value, ensure_ascii=False)) > MAX_VALUE_CHARS:
+        return f"longer than {MAX_VALUE_CHARS:,} characters cannot be sent."
+    return ""
 
 
 def parse_new_value(kind: str, text: str) -> Any:

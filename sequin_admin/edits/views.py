@@ -67,6 +67,9 @@ def record_detail(
         "can_edit": access_allows(
             user=request.user, role=Role.EDITOR, sync_id=sync_id, collection_id=collection_id
         ),
+        "can_delete": access_allows(
+            user=request.user, role=Role.BULK_EDITOR, sync_id=sync_id, collection_id=collection_id
+        ),
     }
     return render(request, EDITOR.template if request.htmx else RECORD_PAGE, context)
 

@@ -15,7 +15,7 @@ from django_htmx.http import push_url, trigger_client_event
 
 from sequin_admin.access.decorators import role_required
 from sequin_admin.access.models import Role
-from sequin_admin.access.services import collections_visible, syncs_visible
+from sequin_admin.access.services import access_allows, collections_visible, syncs_visible
 from sequin_admin.error_pages import sequin_error_page
 from sequin_admin.htmx import Fragment, HtmxHttpRequest
 
@@ -142,6 +142,10 @@ def collection_detail(request: HtmxHttpRequest, sync_id: str, collection_id: str
         "kept_filters": kept_filters(query, choices),
         "filter_ops": FILTER_OPS,
         "export_params": without_paging(request.GET).urlencode(),
+        # New record, CSV updates and the bulk selection only for those who may use them.
+        "can_bulk": access_allows(
+            user=request.user, role=Role.BULK_EDITOR, sync_id=sync_id, collection_id=collection_id
+        ),
     }
     template = RESULTS.template if RESULTS.wanted_by(request) else COLLECTION_PAGE
     response = render(request, template, context)

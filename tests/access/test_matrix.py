@@ -297,3 +297,35 @@ def test_each_person_gets_the_status_of_their_role_and_never_the_token(
                     leaked.append(f"{method} {url} as {who}")
     assert not leaked, f"the Sequin token reached these responses: {leaked}"
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_post_of_every_url_without_the_csrf_token_is_refused(db: None) -> None:
+    """CSRF on every POST, htmx ones included: no view is exempt. The check runs before the
+    view, so the ids need only fit the URL's converters."""
+    values = {
+        "sync_id": "sync",
+        "collection_id": CONTACTS,
+        "upstream_id": "003A",
+        "mutation_id": "1",
+        "export_format": "csv",
+        "job_id": "1",
+        "plan_id": "00000000-0000-0000-0000-000000000000",
+        "content_type_id": MISSING_OBJECT_ID,
+        "id": "1",
+        "app_label": "access",
+        "url": "no-such-page/",
+    }
+    anonymous = Client(enforce_csrf_checks=True)
+    root = Client(enforce_csrf_checks=True)
+    root.force_login(User.objects.create_superuser("root"))
+    let_through: list[str] = []
+    for pattern in all_url_patterns():
+        url = concrete(pattern, values)
+        for who, client in (("anonymous", anonymous), ("superuser", root)):
+            for headers in ({}, {"HX-Request": "true"}):
+                response = client.post(url, {"action": "confirm"}, headers=headers)
+                if response.status_code != 403 or b"This form could not be checked" not in (
+                    response.content
+                ):
+                    let_through.append(f"POST {url} as {who} {headers}: {response.status_code}")
+    assert not let_through, f"POSTs not refused for a missing CSRF token: {let_through}"

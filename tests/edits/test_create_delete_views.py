@@ -81,6 +81,19 @@ def test_a_refused_create_keeps_the_values_under_a_new_token(
     assert token_in(page) != first_token
 
 
+def test_a_value_longer_than_a_field_can_take_is_refused_and_nothing_is_sent(
+    signed_in: Client, indexed: Indexed, sandbox: SandboxServer
+) -> None:
+    html = open_new(signed_in, indexed)
+    before = sandbox.store.count_records(CONTACTS)
+    data = {"form_token": token_in(html), "data.LastName": "Long", "data.Title": "x" * 200_000}
+    response = signed_in.post(NEW_URL, data, headers=HTMX)
+    assert response.status_code == 200
+    assert "Title: longer than 131,072 characters cannot be sent." in response.content.decode()
+    assert not Mutation.objects.exists()
+    assert sandbox.store.count_records(CONTACTS) == before
+
+
 def test_a_create_is_not_retried_after_a_429(
     signed_in: Client, indexed: Indexed, sandbox: SandboxServer
 ) -> None:

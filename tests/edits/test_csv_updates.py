@@ -11,6 +11,7 @@ from sequin_admin.edits.csv_updates import (
     csv_plan,
     csv_read,
 )
+from sequin_admin.edits.forms import MAX_VALUE_CHARS
 from sequin_admin.records.models import IndexedCollection, IndexedRecord
 
 SYNC = "sync-1"
@@ -99,6 +100,20 @@ def test_rows_that_cannot_go_say_why(contacts: dict) -> None:
     assert "no upstream_id" in reasons[7]
     assert "updated_idx is part of Sequin's record" in reasons[8]
     assert "Nickname is not a field" in reasons[9]
+
+
+def test_a_cell_longer_than_a_field_can_take_is_refused(contacts: dict) -> None:
+    # Within the csv module's own cell limit, but longer than any field takes as JSON text.
+    result = plan(f"upstream_id,Description\nc1,{'x' * MAX_VALUE_CHARS}\nc2,short\n")
+    (refused,) = result.refused
+    assert refused.row == 2
+    assert refused.reasons == (
+        f"Description: longer than {MAX_VALUE_CHARS:,} characters cannot be sent.",
+    )
+    assert result.records() == [{"upstream_id": "c2", "data": {"Description": "short"}}]
+    # Past the csv module's limit the file is refused whole, with a message.
+    with pytest.raises(CsvRefused, match="field larger than field limit"):
+        plan(f"upstream_id,Description\nc1,{'x' * 200_000}\n")
 
 
 def test_typed_cells(contacts: dict) -> None:

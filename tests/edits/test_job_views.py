@@ -85,6 +85,18 @@ def test_bulk_edit_previews_then_runs_leaving_out_records_that_hold_the_value(
         assert item.data == {"Title": wanted}
 
 
+def test_a_value_longer_than_a_field_can_take_is_refused_and_no_job_starts(
+    signed_in: Client, contacts: list[IndexedRecord]
+) -> None:
+    form = {"id": [r.upstream_id for r in contacts[:2]], "set.Title": "on"}
+    for action in ("preview", "run"):
+        page = text(
+            signed_in.post(BULK_URL, {**form, "value.Title": "x" * 200_000, "action": action})
+        )
+        assert "longer than 131,072 characters cannot be sent." in page.split('id="bulk-errors"')[1]
+    assert not Job.objects.exists()
+
+
 def test_bulk_edit_of_all_that_match_the_search_keeps_the_query_string(
     signed_in: Client, contacts: list[IndexedRecord]
 ) -> None:

@@ -190,3 +190,20 @@ def test_an_unusable_csv_sends_nothing(
     with pytest.raises(CommandError, match="at most 10 bytes"):
         mutate_file(write_csv(tmp_path, f"upstream_id,Title\n{record.upstream_id},T\n"))
     assert not Mutation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested 100000 levels deep"),
+        ('[{"upstream_id": "x", "data": {"Amount": NaN}}]', "NaN is not a JSON value"),
+    ],
+)
+def test_a_json_file_nested_too_deep_or_with_nan_is_refused_and_sends_nothing(
+    tmp_path: Path, db: None, text: str, message: str
+) -> None:
+    file = tmp_path / "records.json"
+    file.write_text(text)
+    with pytest.raises(CommandError, match=f"RECORDS is not JSON: .*{message}"):
+        mutate_file(file)
+    assert not Mutation.objects.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from django.conf import LazySettings
@@ -15,7 +16,13 @@ from sequin_admin.access.models import Grant, Role
 from sequin_admin.mutations.models import Mutation, Outcome, Reconciliation
 from sequin_admin.records.index import index_get
 from sequin_admin.records.models import IndexedCollection, IndexedRecord
-from sequin_admin.sandbox.demo_data import CONSUMER_IDS
+from sequin_admin.sandbox.demo_data import (
+    BILLING_WEBHOOKS_CONSUMER_ID,
+    CONSUMER_IDS,
+    CRM_REPLICA_CONSUMER_ID,
+    SEARCH_INDEXER_CONSUMER_ID,
+    WAREHOUSE_CONSUMER_ID,
+)
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
 from sequin_admin.sandbox.timestamps import utc_now
@@ -231,6 +238,20 @@ def test_await_consumers_are_sent_and_a_500_reads_saved_but_unconfirmed(
     assert mutation.request_body["await_consumer_ids"] == [CONSUMER_IDS[0]]
     assert mutation.request_body["await_consumers_timeout"] == 1500
     assert mutation.outcome == Outcome.CONSUMERS_UNCONFIRMED
+
+
+def test_the_form_offers_only_the_consumers_that_can_see_the_collection(
+    signed_in: Client, indexed: Indexed
+) -> None:
+    """HTTP and Postgres consumers alike; a consumer whose filters exclude it is not offered."""
+    page = open_record(signed_in, indexed("salesforce:contact"))
+    offered = set(re.findall(r'name="await_consumer_ids" value="([^"]+)"', page.html))
+    assert offered == {
+        CRM_REPLICA_CONSUMER_ID,
+        SEARCH_INDEXER_CONSUMER_ID,
+        WAREHOUSE_CONSUMER_ID,
+    }
+    assert BILLING_WEBHOOKS_CONSUMER_ID not in page.html
 
 
 @pytest.mark.parametrize(
@@ -710,6 +731,37 @@ def test_a_viewer_reads_the_record_page_without_its_buttons(
     Grant.objects.filter(user=viewer).update(role=Role.EDITOR)
     html = open_record(client, record).html
     assert 'id="read-only-notice"' not in html and "Send to Sequin" in html
+
+
+BULK_CONTROLS = (
+    'id="new-record-link"',
+    'id="csv-upload-link"',
+    'id="bulk-select"',
+    'form="bulk-select"',
+    "data-select-all",
+)
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.EDITOR, Role.BULK_EDITOR])
+def test_new_csv_bulk_and_delete_are_offered_only_to_bulk_editors(
+    client: Client, indexed: Indexed, role: Role
+) -> None:
+    record = indexed("salesforce:contact")
+    person = User.objects.create_user("person")
+    Grant.objects.create(user=person, role=role, collection_pattern="salesforce:*")
+    client.force_login(person)
+    collection = f"/syncs/{record.sync_id}/{record.collection_id}/"
+    page = client.get(collection).content.decode()
+    results = client.get(collection, headers={"HX-Request": "true", "HX-Target": "results"})
+    fragment = results.content.decode()
+    assert 'class="row-link"' in page and 'class="row-link"' in fragment
+    if role >= Role.BULK_EDITOR:
+        assert all(control in page for control in BULK_CONTROLS)
+        assert 'form="bulk-select"' in fragment and "data-select-all" in fragment
+    else:
+        assert not [c for c in BULK_CONTROLS if c in page or c in fragment], role
+    record_page = open_record(client, record).html
+    assert ('id="record-delete"' in record_page) is (role >= Role.BULK_EDITOR)
 
 
 def test_record_page_reads_as_the_record_with_typed_inputs_and_linked_references(

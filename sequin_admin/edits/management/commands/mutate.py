@@ -26,6 +26,7 @@ from sequin_admin.mutations.run import mutation_run_in_batches, seen_in_index
 from sequin_admin.sequin.types import MutationKind
 
 from ...csv_updates import NULL_MARKER, CsvPlan, CsvRefused, csv_plan, too_big_message
+from ...forms import FiniteJSONDecoder
 
 FORMATS = ("csv", "json")
 
@@ -149,7 +150,7 @@ def read_bytes(records: str) -> bytes:
 
 def json_items(raw: bytes, *, kind: MutationKind) -> list[dict[str, Any]]:
     try:
-        items = json.loads(raw)
+        items = json.loads(raw, cls=FiniteJSONDecoder)  # no NaN, no nesting past the bound
     except ValueError as exc:
         raise CommandError(f"RECORDS is not JSON: {exc}") from exc
     if not isinstance(items, list) or not items:
