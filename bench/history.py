@@ -81,6 +81,7 @@ MUTATION_COLUMNS = (
     "response_status",
     "response_body",
     "group_id",
+    "latest_of_group",
 )
 # The fields the jobs change, in turn; the `?field=` case asks for the rarest.
 FIELDS = ("Status", "Rating", "LeadSource", "Industry", "Title")
@@ -175,6 +176,9 @@ def _journal_job(
                 200,
                 json.dumps(answer, indent=2),
                 group_id,
+                # journal_start marks a job's newest attempt its group's latest, and unmarks
+                # the one before it.
+                position == positions[-1],
             )
         )
     mutation_ids = rows_insert(Mutation, MUTATION_COLUMNS, rows)

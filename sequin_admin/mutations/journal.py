@@ -8,13 +8,14 @@ during the call still leaves a trace; `journal_finish` completes it with the tru
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from sequin_admin.bulk_rows import rows_insert, rows_update
@@ -59,6 +60,8 @@ def journal_start(
     names = dict(consumer_names or (retry_of.await_consumer_names if retry_of else {}))
     real_user = user if isinstance(user, get_user_model()) and user.is_authenticated else None
     with transaction.atomic():
+        if group_id is not None:
+            _group_lock(group_id)
         mutation = Mutation.objects.create(
             user=real_user,
             username=real_user.get_username() if real_user else "",
@@ -75,6 +78,12 @@ def journal_start(
             revert_of=revert_of,
         )
         statistics_note_writes(table=Mutation._meta.db_table, rows=1)
+        if group_id is not None:
+            # This attempt is its group's latest now (the field's default); the one before
+            # it no longer is.
+            Mutation.objects.filter(
+                group_id=group_id, latest_of_group=True, id__lt=mutation.pk
+            ).update(latest_of_group=False)
         # One INSERT for the records and one for their fields, whatever the batch's size:
         # a bulk job journals 100 records per attempt (bench/jobs.py).
         items: list[tuple[str, dict[str, Any]]]
@@ -131,6 +140,17 @@ _FINISHED_FIELDS = (
     "error_message",
     "retry_after",
 )
+
+
+def _group_lock(group_id: Any) -> None:
+    """Until the transaction ends, the only one journaling an attempt of this group: a job's
+    threads journal its batches at once, and each must see the one before it committed to
+    mark it no longer latest (on PostgreSQL; SQLite's writers already take turns, see
+    sequin_admin.sqlite)."""
+    if connection.vendor == "postgresql":
+        key = uuid.UUID(str(group_id)).int % 2**63  # advisory lock keys are signed bigints
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def journal_finish(

@@ -88,7 +88,11 @@ class Mutation(models.Model):
     )
     reconciled_at = models.DateTimeField(null=True, blank=True)
     reconciliation_note = models.TextField(blank=True)
-    group_id = models.UUIDField(null=True, blank=True, db_index=True)
+    group_id = models.UUIDField(null=True, blank=True)
+    # No newer attempt shares its group (an attempt of no group is its own): the history's
+    # one line per group reads these rows (index mutation_line), not every attempt of every
+    # group it passes. journal_start keeps it.
+    latest_of_group = models.BooleanField(default=True)
     # One per rendered edit form: a second post of the same form finds the first attempt.
     form_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
     retry_of = models.ForeignKey(
@@ -109,8 +113,19 @@ class Mutation(models.Model):
             # The history filtered by a person, newest first (`?user=`): without it a page
             # walks the whole journal by id, filtering every row.
             models.Index(fields=["username", "-id"], name="mutation_username"),
-            # The history's one line per group: is there a newer attempt of this group?
+            # A group's attempts, newest first: a group's size, its page (`?group=`), and
+            # "is there a newer attempt of this group?" where a filter can tell a group's
+            # attempts apart.
             models.Index(fields=["group_id", "id"], name="mutation_group"),
+            # The history's lines, newest first, whole or by person.
+            models.Index(
+                fields=["-id"], condition=models.Q(latest_of_group=True), name="mutation_line"
+            ),
+            models.Index(
+                fields=["username", "-id"],
+                condition=models.Q(latest_of_group=True),
+                name="mutation_user_line",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -161,14 +161,24 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
 
 
-def groups_collapsed(rows: QuerySet[Mutation]) -> QuerySet[Mutation]:
-    """One line per group of attempts (a bulk job's or a command's batches): the group's
-    newest attempt among `rows`, annotated with `group_size`, the group's attempts.
+# Filters every attempt of a group answers alike: a group is one job's or one command's
+# batches, one person's, of one kind, on one collection.
+GROUP_WIDE_FILTERS = frozenset({"user", "kind", "sync_id", "collection_id", "group"})
 
-    "Newest" is "no newer attempt of its group among `rows`", checked per row a page reads
-    (index `mutation_group`), never a MAX over every group of the journal."""
-    newer_in_group = rows.order_by().filter(group_id=OuterRef("group_id"), id__gt=OuterRef("id"))
+
+def groups_collapsed(rows: QuerySet[Mutation], *, filters: Mapping[str, Any]) -> QuerySet[Mutation]:
+    """One line per group of attempts (a bulk job's or a command's batches): the group's
+    newest attempt among `rows` (filtered by `filters`), annotated with `group_size`, the
+    group's attempts.
+
+    Where every filter answers a group's attempts alike, the newest among `rows` is the
+    group's latest (`latest_of_group`, index mutation_line): a page reads its lines only.
+    Otherwise "newest" is "no newer attempt of its group among `rows`", checked per row a
+    page reads (index `mutation_group`), never a MAX over every group of the journal."""
     group_size = _count_per_row(Mutation.objects.filter(group_id=OuterRef("group_id")), "group_id")
+    if all(not value or name in GROUP_WIDE_FILTERS for name, value in filters.items()):
+        return rows.filter(latest_of_group=True).annotate(group_size=group_size)
+    newer_in_group = rows.order_by().filter(group_id=OuterRef("group_id"), id__gt=OuterRef("id"))
     # An attempt of no group has none newer in it: NULL equals nothing.
     return rows.filter(~Exists(newer_in_group)).annotate(group_size=group_size)
 

@@ -63,7 +63,7 @@ def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
     filters = form.filters()
     # Only attempts on collections the person may see: the grants are one SQL filter.
     rows = mutation_filter(filters, user=request.user)
-    listed = rows if filters.get("group") else groups_collapsed(rows)
+    listed = rows if filters.get("group") else groups_collapsed(rows, filters=filters)
     days = chart_days()
     page = mutation_page(listed, after=_page_key(request.GET.get("after", "")))
     lines = history_lines(page.rows, query=request.GET)

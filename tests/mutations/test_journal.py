@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import socket
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 
 from sequin_admin.mutations.journal import journal_start
 from sequin_admin.mutations.models import FieldChange, Mutation, Outcome, Source
@@ -210,3 +216,39 @@ def test_awaited_consumers_are_journaled_by_name_and_a_retry_keeps_them(user: Us
     assert first.awaited_consumer_names == ["Orders webhook", "c-2"]  # no name known: the id
     retry = journal_start(request=request, user=user, source=Source.RETRY, seen={}, retry_of=first)
     assert retry.awaited_consumer_names == ["Orders webhook", "c-2"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_groups_attempts_journaled_at_once_leave_one_latest_the_newest() -> None:
+    """A job's threads journal its batches at the same time; whichever order they commit in,
+    only the group's newest attempt is marked its latest."""
+    group = uuid.uuid4()
+    request = MutationRequest(
+        kind="update",
+        sync_id="s1",
+        collection_id="salesforce:contact",
+        records=({"upstream_id": "u1", "data": {"Title": "t"}},),
+    )
+
+    def slowly(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
+        result = execute(sql, *args)
+        if sql.startswith(f'INSERT INTO "{Mutation._meta.db_table}"'):
+            time.sleep(0.02)  # another thread's attempt gets its id before this one commits
+        return result
+
+    def journal_some(_: int) -> None:
+        try:
+            with connection.execute_wrapper(slowly):
+                for _ in range(10):
+                    journal_start(
+                        request=request, user=None, source=Source.JOB, seen={}, group_id=group
+                    )
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(journal_some, range(4)))
+    attempts = Mutation.objects.filter(group_id=group)
+    assert attempts.count() == 40
+    newest = attempts.latest("id").pk
+    assert list(attempts.filter(latest_of_group=True).values_list("pk", flat=True)) == [newest]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import uuid
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -36,3 +39,19 @@ def test_the_history_of_one_person_is_read_through_the_username_index() -> None:
     assert "mutation_username" in plan, plan
     # The index gives the order too: no sort of the person's attempts.
     assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+
+
+def test_the_migration_marks_the_journal_so_far_as_journal_start_would() -> None:
+    migration = importlib.import_module("sequin_admin.mutations.migrations.0009_latest_of_group")
+    group, other = uuid.uuid4(), uuid.uuid4()
+    made = [
+        Mutation.objects.create(
+            kind="update", sync_id="s", collection_id="c", request_body={}, group_id=g
+        ).pk
+        for g in (group, other, group, None, group, None)
+    ]
+    Mutation.objects.update(latest_of_group=True)  # as the new column's default leaves them
+    with connection.cursor() as cursor:
+        cursor.execute(migration.MARK_OLDER_ATTEMPTS)
+    latest = set(Mutation.objects.filter(latest_of_group=True).values_list("pk", flat=True))
+    assert latest == {made[1], made[3], made[4], made[5]}

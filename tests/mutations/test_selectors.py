@@ -95,20 +95,98 @@ def test_the_chart_reads_its_limit_of_rows_by_the_keyset_not_the_journal() -> No
 def test_the_history_shows_each_group_once_with_its_size_and_newest_attempt() -> None:
     groups = journal_jobs(3, batches=4)
     rows = mutation_filter({}, user=None)
-    page = mutation_page(groups_collapsed(rows), after=None)
+    page = mutation_page(groups_collapsed(rows, filters={}), after=None)
     assert [m.group_id for m in page.rows] == list(reversed(groups))
     assert [m.group_size for m in page.rows] == [4, 4, 4]  # type: ignore[attr-defined]
     newest = [Mutation.objects.filter(group_id=g).latest("id").pk for g in reversed(groups)]
     assert [m.pk for m in page.rows] == newest
 
 
-def test_a_collapsed_page_probes_the_group_index_instead_of_grouping_the_journal() -> None:
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [
+        ({}, "mutation_line"),
+        ({"user": "someone"}, "mutation_user_line"),
+    ],
+)
+def test_a_page_of_lines_reads_only_each_groups_latest_attempt(
+    filters: dict[str, str], index: str
+) -> None:
     journal_jobs(3, batches=4)
-    rows = groups_collapsed(mutation_filter({}, user=None)).order_by("-id")[:51]
-    sql, params = rows.query.sql_with_params()
+    rows = groups_collapsed(mutation_filter(filters, user=None), filters=filters)
+    sql, params = rows.order_by("-id")[:51].query.sql_with_params()
+    assert "EXISTS" not in sql.upper(), "no probe for newer attempts of the group"
+    assert index in plan_of(sql, params)
+
+
+def test_a_filter_that_tells_a_groups_attempts_apart_probes_the_group_index() -> None:
+    journal_jobs(3, batches=4)
+    filters = {"outcome": Outcome.SUCCEEDED}
+    rows = groups_collapsed(mutation_filter(filters, user=None), filters=filters)
+    sql, params = rows.order_by("-id")[:51].query.sql_with_params()
     # Which rows are newest is never a MAX over every group of the journal.
     assert "MAX(" not in sql.upper()
     assert "mutation_group" in plan_of(sql, params)
+
+
+def test_a_group_whose_latest_attempt_is_filtered_out_shows_its_newest_match() -> None:
+    (group,) = journal_jobs(1, batches=3)
+    attempts = list(Mutation.objects.filter(group_id=group).order_by("id"))
+    Mutation.objects.filter(pk=attempts[-1].pk).update(outcome=Outcome.FAILED)
+    filters = {"outcome": Outcome.SUCCEEDED}
+    rows = groups_collapsed(mutation_filter(filters, user=None), filters=filters)
+    assert [m.pk for m in mutation_page(rows, after=None).rows] == [attempts[1].pk]
+
+
+def test_only_a_groups_newest_attempt_is_its_latest_and_every_lone_attempt_is() -> None:
+    first, second = journal_jobs(2, batches=3)
+    lone = journal_start(
+        request=MutationRequest(
+            kind="update",
+            sync_id="s1",
+            collection_id="salesforce:contact",
+            records=({"upstream_id": "u", "data": {"Title": "t"}},),
+        ),
+        user=None,
+        source=Source.FORM,
+        seen={},
+    )
+    latest = dict(Mutation.objects.filter(latest_of_group=True).values_list("pk", "group_id"))
+    newest = [Mutation.objects.filter(group_id=g).latest("id").pk for g in (first, second)]
+    assert latest == {newest[0]: first, newest[1]: second, lone.pk: None}
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"user": "bench-colleague"}, {"kind": "delete"}, {"collection_id": "salesforce:lead"}],
+)
+def test_lines_by_the_latest_mark_are_the_lines_the_probe_finds(
+    filters: dict[str, str],
+) -> None:
+    colleague = User.objects.create(username="bench-colleague")
+    for job in range(6):
+        group = uuid.uuid4()
+        for batch in range(3):
+            request = MutationRequest(
+                kind="delete" if job % 3 == 0 else "update",
+                sync_id="s1",
+                collection_id="salesforce:lead" if job % 2 else "salesforce:contact",
+                records=({"upstream_id": f"u{batch}", "data": {"Title": "t"}},),
+            )
+            journal_start(
+                request=request,
+                user=colleague if job % 4 == 1 else None,
+                source=Source.JOB,
+                seen={},
+                group_id=group,
+            )
+    rows = mutation_filter(filters, user=None)
+    marked = groups_collapsed(rows, filters=filters)
+    # The probe's answer: the same rows, asked with a filter that keeps them all but is
+    # not group-wide.
+    probed = groups_collapsed(rows, filters={**filters, "since": "any"})
+    assert list(marked.values_list("pk", flat=True)) == list(probed.values_list("pk", flat=True))
+    assert marked.exists()
 
 
 def test_the_history_page_asks_as_many_queries_whatever_the_journal_size(
@@ -147,7 +225,8 @@ def test_the_user_suggestions_probe_the_username_index_per_account(user: User) -
 def test_a_page_filtered_by_field_probes_each_attempts_changes_by_index() -> None:
     journal_jobs(2, batches=3, field="Title")
     journal_jobs(1, batches=3, field="Status")
-    rows = groups_collapsed(mutation_filter({"field": "Status"}, user=None))
+    filters = {"field": "Status"}
+    rows = groups_collapsed(mutation_filter(filters, user=None), filters=filters)
     assert [m.group_size for m in mutation_page(rows, after=None).rows] == [3]  # type: ignore[attr-defined]
     sql, params = rows.order_by("-id")[:51].query.sql_with_params()
     plan = plan_of(sql, params)

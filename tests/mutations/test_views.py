@@ -34,8 +34,9 @@ def journal(
     collection: str = "salesforce:contact",
     field: str = "Title",
     outcome: Outcome = Outcome.SUCCEEDED,
+    group_id: uuid.UUID | None = None,
 ) -> list[Mutation]:
-    """Entries written through the journal, without calling Sequin."""
+    """Entries written through the journal, without calling Sequin; of one group if given."""
     made = []
     for i in range(n):
         request = MutationRequest(
@@ -44,7 +45,9 @@ def journal(
             collection_id=collection,
             records=({"upstream_id": f"u{i}", "data": {field: f"v{i}"}},),
         )
-        m = journal_start(request=request, user=user, source=Source.FORM, seen={})
+        m = journal_start(
+            request=request, user=user, source=Source.FORM, seen={}, group_id=group_id
+        )
         Mutation.objects.filter(pk=m.pk).update(outcome=outcome)
         made.append(m)
     return made
@@ -380,9 +383,8 @@ def test_a_group_of_attempts_is_one_line_that_opens(signed_in: Client, user: Use
     """A bulk job's batches share a group id: the history shows the group once, with a link
     that lists its attempts."""
     alone = journal(1, user=user)[0]
-    batches = journal(3, user=user)
     group = uuid.uuid4()
-    Mutation.objects.filter(pk__in=[m.pk for m in batches]).update(group_id=group)
+    batches = journal(3, user=user, group_id=group)
 
     listed = results(signed_in.get("/mutations/").content.decode())
 
