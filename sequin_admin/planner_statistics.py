@@ -41,7 +41,9 @@ def statistics_note_writes(*, table: str, rows: int) -> None:
         if _written[table] < CHECK_EVERY:
             return
         ours = _written.pop(table)
-    transaction.on_commit(lambda: _analyze_if_stale(table, ours))
+    # Robust: statistics that could not be gathered never fail the write that asked for them
+    # (Django logs the error).
+    transaction.on_commit(lambda: _analyze_if_stale(table, ours), robust=True)
 
 
 def statistics_stale(*, rows_at_last_analyze: float, modified: int) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from sequin_admin import planner_statistics
 from sequin_admin.bulk_rows import rows_insert
@@ -125,3 +125,22 @@ def test_sqlite_is_left_to_plan_without_statistics(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         statistics_note_writes(table=MutationRecord._meta.db_table, rows=10**6)
     assert callbacks == []
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL's planner statistics; SQLite's side is the last test",
+)
+def test_statistics_that_fail_never_fail_the_write(
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def refused(table: str, ours: int) -> None:
+        raise DatabaseError("canceling statement due to lock timeout")
+
+    monkeypatch.setattr(planner_statistics, "_analyze_if_stale", refused)
+    with django_capture_on_commit_callbacks(execute=True):
+        _journal_rows(planner_statistics.CHECK_EVERY)
+    assert MutationRecord.objects.count() == planner_statistics.CHECK_EVERY
+    assert "lock timeout" in caplog.text
