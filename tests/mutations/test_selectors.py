@@ -3,6 +3,7 @@ that read indexes rather than the whole journal (bench/history.py measures them)
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -10,7 +11,9 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from sequin_admin.bulk_rows import rows_insert
 from sequin_admin.mutations.chart import chart_of
 from sequin_admin.mutations.journal import journal_start
 from sequin_admin.mutations.models import Mutation, Outcome, Source
@@ -102,21 +105,32 @@ def test_the_history_shows_each_group_once_with_its_size_and_newest_attempt() ->
     assert [m.pk for m in page.rows] == newest
 
 
-@pytest.mark.parametrize(
-    ("filters", "index"),
-    [
-        ({}, "mutation_line"),
-        ({"user": "someone"}, "mutation_user_line"),
-    ],
-)
-def test_a_page_of_lines_reads_only_each_groups_latest_attempt(
-    filters: dict[str, str], index: str
-) -> None:
-    journal_jobs(3, batches=4)
+@pytest.mark.parametrize("filters", [{}, {"user": "someone"}])
+def test_a_page_of_lines_reads_only_each_groups_latest_attempt(filters: dict[str, str]) -> None:
+    # As bulk jobs leave a journal: groups of 100 attempts, one of them its group's latest,
+    # one group in ten someone's. On a dozen rows any plan is as good as another; here walking
+    # the journal by id reads 100 attempts a line, and the planner knows it.
+    groups, size, now = 30, 100, timezone.now()
+    columns = ("created_at", "username", "kind", "sync_id", "collection_id", "request_body")
+    rows_insert(
+        Mutation,
+        (*columns, "group_id", "latest_of_group"),
+        [
+            (now, "someone" if g % 10 == 0 else "", "update", "s1", "c", {}, group, n == size - 1)
+            for g, group in enumerate(uuid.UUID(int=g + 1) for g in range(groups))
+            for n in range(size)
+        ],
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Mutation._meta.db_table}")
     rows = groups_collapsed(mutation_filter(filters, user=None), filters=filters)
     sql, params = rows.order_by("-id")[:51].query.sql_with_params()
     assert "EXISTS" not in sql.upper(), "no probe for newer attempts of the group"
-    assert index in plan_of(sql, params)
+    # Either index holds only each group's latest attempt (`?user=` may take either: the
+    # planner weighs how many lines the journal has).
+    plan = plan_of(sql, params)
+    assert re.search(r"\bmutation_(user_)?line\b", plan), plan
 
 
 def test_a_filter_that_tells_a_groups_attempts_apart_probes_the_group_index() -> None:
