@@ -190,7 +190,10 @@ class _Parts:
             for part in outer:
                 owner = getattr(owner, part)
             original = owner.__dict__[name]
-            setattr(owner, name, self._timed(path, original))
+            if isinstance(original, classmethod):
+                setattr(owner, name, classmethod(self._timed(path, original.__func__)))
+            else:
+                setattr(owner, name, self._timed(path, original))
             self.undo.append((owner, name, original))
 
     def _timed(self, label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
