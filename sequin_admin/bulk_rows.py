@@ -59,12 +59,20 @@ def _prepared(
 
 
 def rows_insert(
-    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    returning: bool = True,
 ) -> list[int]:
     """Insert `rows` (values in the order of `fields`, a foreign key by its field's name and
     the target's id; the other fields their defaults) and return their ids in the rows'
     order: one multi-row INSERT ... RETURNING a statement, as `bulk_create` does on SQLite
-    3.35+ and PostgreSQL."""
+    3.35+ and PostgreSQL.
+
+    With `returning=False` nothing is returned (an empty list), and on PostgreSQL the rows go
+    as one bound JSON document (`json_to_recordset`): a job's 10,000 items are one statement
+    of 80,000 values otherwise, which the driver quotes into the SQL text one by one."""
     if not rows:
         return []
     meta = model._meta
@@ -75,6 +83,9 @@ def rows_insert(
     rows = [(*row, *defaults) for row in rows]
     quote = connection.ops.quote_name
     names = ", ".join(quote(field.column) for field in columns)
+    if not returning and connection.vendor == "postgresql" and _as_json_document(columns):
+        _insert_from_json(quote(meta.db_table), names, columns, rows)
+        return []
     one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     batch = connection.ops.bulk_batch_size(columns, rows)
     prepared = _prepared(columns, rows)
@@ -89,7 +100,7 @@ def rows_insert(
             )
             cursor.execute(sql, [value for row in chunk for value in row])
             ids += [row[0] for row in cursor.fetchall()]
-    return ids
+    return ids if returning else []
 
 
 def rows_update(
@@ -155,6 +166,24 @@ def _update_from_json(
     sql = (
         f"UPDATE {table} AS t SET {assignments} "  # nosec B608 # model's names and types
         f"FROM json_to_recordset(%s) AS v(k bigint, {types}) WHERE t.{key} = v.k"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [document])
+
+
+def _insert_from_json(
+    table: str, names: str, columns: Sequence[models.Field[Any, Any]], rows: Sequence[Sequence[Any]]
+) -> None:
+    """`INSERT ... SELECT ... FROM json_to_recordset(%s)`: the rows as one bound value."""
+    types = ", ".join(f"c{n} {field.db_type(connection)}" for n, field in enumerate(columns))
+    selected = ", ".join(f"v.c{n}" for n in range(len(columns)))
+    document = json.dumps(
+        [{f"c{n}": value for n, value in enumerate(row)} for row in rows], default=_json_default
+    )
+    # The model's own names and types; the rows are one bound value.
+    sql = (
+        f"INSERT INTO {table} ({names}) SELECT {selected} "  # nosec B608 # model's names and types
+        f"FROM json_to_recordset(%s) AS v({types})"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [document])

@@ -99,3 +99,20 @@ def test_updated_values_keep_their_types_and_none_is_sql_null() -> None:
         True,
         False,
     )
+
+
+def test_rows_inserted_without_their_ids_are_stored_with_defaults_in_one_statement() -> None:
+    job = _job()
+    rows = [(job.pk, n, f"id-{n}", {"Title": f"t{n}", "n": [n, None]}) for n in range(3)]
+    with CaptureQueriesContext(connection) as captured:
+        ids = rows_insert(
+            JobItem, ("job", "position", "upstream_id", "data"), rows, returning=False
+        )
+    assert (ids, len(captured)) == ([], 1)
+    stored = JobItem.objects.filter(job=job).order_by("position")
+    assert [(i.position, i.upstream_id, i.data) for i in stored] == [
+        (n, f"id-{n}", {"Title": f"t{n}", "n": [n, None]}) for n in range(3)
+    ]
+    assert {(i.outcome, i.batch_token, i.message, i.mutation_id) for i in stored} == {
+        (ItemOutcome.PENDING, "", "", None)
+    }

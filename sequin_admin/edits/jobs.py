@@ -129,6 +129,7 @@ def job_start(
                 (job.pk, n, upstream_id or "", dict(data))
                 for n, (upstream_id, data) in enumerate(items)
             ],
+            returning=False,
         )
     job_task.enqueue(job_id=job.pk)
     return job
