@@ -28,7 +28,10 @@ How a job runs (`job_run`, the task's body): a run first takes the job's lease (
 time), then settles the batches a dead run left in flight, then sends the items never sent,
 at most SEQUIN_MAX_RECORDS_PER_MUTATION per batch and JOB_CONCURRENCY batches at once, each
 through `mutation_run` (one journaled attempt; the job's group id; the batch's token as the
-attempt's `form_token`, so a batch is never journaled or sent twice under one token).
+attempt's `form_token`, so a batch is never journaled or sent twice under one token). A
+batch Sequin answered with success is settled in the answer's transaction (`on_answer`):
+its items' outcomes commit with the attempt's journaled answer, or, should settling fail,
+the answer is committed alone and the batch stays in flight for the next run to settle.
 Before a batch is sent its items are marked in flight with that token. A batch found in
 flight is never sent blindly again: no journal entry under its token means it never left
 (it goes back to the queue); an entry still pending means its worker died mid-call, and the
@@ -126,6 +129,7 @@ def job_start(
                 (job.pk, n, upstream_id or "", dict(data))
                 for n, (upstream_id, data) in enumerate(items)
             ],
+            returning=False,
         )
     job_task.enqueue(job_id=job.pk)
     return job
@@ -432,6 +436,13 @@ class _Runner:
             seen = seen_in_index(
                 sync_id=job.sync_id, collection_id=job.collection_id, upstream_ids=ids
             )
+        settled: list[Mutation] = []
+
+        def settle_answered(answered: Mutation) -> None:
+            # In the answer's transaction: the batch's outcomes commit with its journal entry.
+            self._settle(batch, answered)
+            settled.append(answered)
+
         mutation, _ = mutation_run(
             request=request,
             user=job.user,
@@ -440,8 +451,10 @@ class _Runner:
             form_token=batch[0].batch_token,
             group_id=job.group_id,
             send_slot=self.send_slot,
+            on_answer=settle_answered,
         )
-        self._settle(batch, mutation)
+        if not settled:
+            self._settle(batch, mutation)
 
     def _recover_in_flight(self) -> None:
         """Settle what a dead run left in flight, before anything new is sent."""
@@ -478,7 +491,8 @@ class _Runner:
                 _save(self.job.pk, batch)
             else:
                 # The common case: one UPDATE by the batch's token (indexed), not by 100 ids.
-                with transaction.atomic(), connection.cursor() as cursor:
+                # Inside the answer's transaction (on_answer) its savepoint is the one there.
+                with transaction.atomic(savepoint=False), connection.cursor() as cursor:
                     cursor.execute(
                         f"UPDATE {_ITEMS} SET outcome = %s, mutation_id = %s, message = %s "  # nosec B608 # the model's table
                         "WHERE batch_token = %s AND outcome = %s",
@@ -613,8 +627,9 @@ def _settle_item(item: _Item, outcome: str, mutation: Mutation, message: str) ->
 
 def _save(job_id: int, items: Sequence[_Item], requeued: Sequence[_Item] = ()) -> None:
     """Items that were in flight: `items` with the outcomes given them, `requeued` back to
-    pending (no longer sent); the job's counts moved by as much, in the same commit."""
-    with transaction.atomic():
+    pending (no longer sent); the job's counts moved by as much, in the same commit (the
+    caller's, when it has one)."""
+    with transaction.atomic(savepoint=False):
         rows_update(
             JobItem,
             ("outcome", "mutation", "message", "upstream_id"),

@@ -10,7 +10,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -47,9 +47,15 @@ def mutation_run(
     revert_of: Mutation | None = None,
     consumer_names: Mapping[str, str] | None = None,
     send_slot: AbstractContextManager[object] | None = None,
+    on_answer: Callable[[Mutation], object] | None = None,
 ) -> tuple[Mutation, bool]:
     """Journal, send, journal the answer, index what came back. `consumer_names` (id ->
     name) lets the journal name the awaited consumers.
+
+    `on_answer(attempt)` runs when Sequin answered with success, in the answer's transaction
+    once the attempt is journaled (a bulk job settles its batch there: one commit fewer a
+    batch), in a savepoint of its own: should it raise, the answer stays journaled and the
+    exception is raised after, as the index's. It does not run for an attempt without an answer.
 
     Returns the attempt and whether it is new: a `form_token` seen before returns the first
     attempt and sends nothing.
@@ -85,19 +91,25 @@ def mutation_run(
             unexpected = exc
         duration_ms = _ms_since(started)
     if result is not None:
-        # One transaction for the answer's journal and index writes: one commit and one turn
-        # of SQLite's write lock a batch. The index's writes have a savepoint of their own
-        # (index_apply_answer's transaction): should they fail, the answer stays journaled
-        # and the fault is raised after.
-        index_fault: DatabaseError | None = None
+        # One transaction for the answer's journal and index writes (and the caller's
+        # `on_answer`): one commit and one turn of SQLite's write lock a batch. The index's
+        # writes and `on_answer` have a savepoint each: should they fail, the answer stays
+        # journaled and the fault is raised after.
+        fault: Exception | None = None
         with transaction.atomic():
             journal_finish(mutation=mutation, duration_ms=duration_ms, result=result)
             try:
                 index_apply_answer(result=result, request=request)
             except DatabaseError as exc:
-                index_fault = exc
-        if index_fault is not None:
-            raise index_fault
+                fault = exc
+            if on_answer is not None:
+                try:
+                    with transaction.atomic():
+                        on_answer(mutation)
+                except Exception as exc:  # any fault of the caller's: the answer is kept
+                    fault = fault or exc
+        if fault is not None:
+            raise fault
     else:
         journal_finish(
             mutation=mutation, duration_ms=duration_ms, error=error, unexpected=unexpected

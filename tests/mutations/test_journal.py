@@ -252,3 +252,74 @@ def test_a_groups_attempts_journaled_at_once_leave_one_latest_the_newest() -> No
     assert attempts.count() == 40
     newest = attempts.latest("id").pk
     assert list(attempts.filter(latest_of_group=True).values_list("pk", flat=True)) == [newest]
+
+
+def _title_request(record: IndexedRecord, title: str) -> MutationRequest:
+    return MutationRequest(
+        kind="update",
+        sync_id=record.sync_id,
+        collection_id=record.collection_id,
+        records=({"upstream_id": record.upstream_id, "data": {"Title": title}},),
+    )
+
+
+def test_on_answer_runs_once_the_answer_is_journaled(indexed: Indexed, user: User) -> None:
+    record = indexed("salesforce:contact")
+    seen_inside = []
+
+    def on_answer(answered: Mutation) -> None:
+        stored = Mutation.objects.get(pk=answered.pk)
+        seen_inside.append((stored.outcome, IndexedRecord.objects.get(pk=record.pk).data["Title"]))
+        User.objects.filter(pk=user.pk).update(first_name="settled")
+
+    mutation, _ = mutation_run(
+        request=_title_request(record, "VP Answer"),
+        user=user,
+        source=Source.FORM,
+        seen={},
+        on_answer=on_answer,
+    )
+    assert seen_inside == [(Outcome.SUCCEEDED, "VP Answer")]
+    assert mutation.outcome == Outcome.SUCCEEDED
+    assert User.objects.get(pk=user.pk).first_name == "settled"
+
+
+def test_a_failing_on_answer_keeps_the_answer_journaled_and_is_raised_after(
+    indexed: Indexed, user: User
+) -> None:
+    record = indexed("salesforce:contact")
+
+    def on_answer(answered: Mutation) -> None:
+        User.objects.filter(pk=user.pk).update(first_name="rolled back")
+        raise RuntimeError("the caller's fault")
+
+    with pytest.raises(RuntimeError, match="the caller's fault"):
+        mutation_run(
+            request=_title_request(record, "VP Kept"),
+            user=user,
+            source=Source.FORM,
+            seen={},
+            on_answer=on_answer,
+        )
+    (mutation,) = Mutation.objects.all()
+    assert mutation.outcome == Outcome.SUCCEEDED
+    assert FieldChange.objects.get(record__mutation=mutation).returned == "VP Kept"
+    assert IndexedRecord.objects.get(pk=record.pk).data["Title"] == "VP Kept"
+    # Its own writes went with its savepoint.
+    assert User.objects.get(pk=user.pk).first_name != "rolled back"
+
+
+def test_on_answer_does_not_run_without_a_successful_answer(
+    indexed: Indexed, user: User, sandbox: SandboxServer
+) -> None:
+    record = indexed("salesforce:contact")
+    sandbox.faults.set(Fault(kind="timeout_504", apply=True))
+    called = []
+    mutation, _ = mutation_run(
+        request=_title_request(record, "VP Unknown"),
+        user=user,
+        source=Source.FORM,
+        seen={},
+        on_answer=called.append,
+    )
+    assert (mutation.outcome, called) == (Outcome.UNKNOWN, [])
