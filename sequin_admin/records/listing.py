@@ -35,6 +35,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import OrderBy
@@ -520,9 +521,14 @@ def _share_matching(rows: QuerySet[IndexedRecord], *, among: QuerySet[IndexedRec
     table = connection.ops.quote_name(IndexedRecord._meta.db_table)
     among_sql, among_params = among.query.sql_with_params()
     # `rows`' WHERE names the table's columns; the sample is aliased as the table.
-    where_sql, where_params = rows.query.get_compiler(connection=connection).compile(
-        rows.query.where
-    )
+    try:
+        where_sql, where_params = rows.query.get_compiler(connection=connection).compile(
+            rows.query.where
+        )
+    except EmptyResultSet:  # a condition no record can meet (`id IN ()`)
+        return 0.0
+    except FullResultSet:  # every record meets them
+        return 1.0
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(*), SUM(CASE WHEN {where_sql} THEN 1 ELSE 0 END) "  # nosec B608 # compiled SQL, values bound

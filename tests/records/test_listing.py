@@ -269,6 +269,17 @@ def test_an_estimate_asks_each_sampled_record_not_the_whole_search(
         assert "record_search_trgm" not in plan, plan
 
 
+def test_a_share_of_conditions_none_or_all_can_meet_is_zero_or_whole(
+    leads: IndexedCollection,
+) -> None:
+    among = IndexedRecord.objects.filter(collection_id=LEADS).order_by("id")[:40]
+    assert listing._share_matching(IndexedRecord.objects.filter(id__in=[]), among=among) == 0.0
+    assert listing._share_matching(IndexedRecord.objects.all(), among=among) == 1.0
+    active = IndexedRecord.objects.filter(collection_id=LEADS, data__Active=True)
+    expected = sum(r.data["Active"] is True for r in among) / 40
+    assert listing._share_matching(active, among=among) == expected
+
+
 def test_a_single_page_counts_its_rows(leads: IndexedCollection) -> None:
     q = query(**{"f.Address.zip.eq": "00007"})
     p = page(q)
