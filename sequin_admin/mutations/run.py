@@ -61,26 +61,28 @@ def mutation_run(
     attempt and sends nothing.
     """
     result = error = unexpected = None
-    # The slot bounds the attempts under way (a bulk job's concurrency). The pending entry is
-    # written inside it, so an entry is pending only while its request may be under way; the
-    # answer is journaled and indexed outside it, overlapping other batches' waits.
+    try:
+        mutation = journal_start(
+            request=request,
+            user=user,
+            source=source,
+            seen=seen,
+            form_token=form_token,
+            group_id=group_id,
+            retry_of=retry_of,
+            revert_of=revert_of,
+            consumer_names=consumer_names,
+        )
+    except IntegrityError:
+        if form_token and (first := mutation_for_form(form_token=form_token)):
+            return first, False
+        raise
+    # The slot bounds the requests under way (a bulk job's concurrency), and holds only the
+    # request: the pending entry is journaled before it and the answer after it, each
+    # overlapping other batches' waits for Sequin. An entry waiting for a slot is pending as
+    # one whose request is under way is, and a job that dies then settles it the same way
+    # (reconciled, never sent blindly).
     with send_slot or nullcontext():
-        try:
-            mutation = journal_start(
-                request=request,
-                user=user,
-                source=source,
-                seen=seen,
-                form_token=form_token,
-                group_id=group_id,
-                retry_of=retry_of,
-                revert_of=revert_of,
-                consumer_names=consumer_names,
-            )
-        except IntegrityError:
-            if form_token and (first := mutation_for_form(form_token=form_token)):
-                return first, False
-            raise
         started = time.monotonic()
         try:
             result = get_client().run_mutation(request)

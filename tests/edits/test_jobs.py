@@ -3,12 +3,14 @@ record, 429 backoff, cancel, retry of the failures, a run that finds batches in 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.conf import LazySettings
 from django.contrib.auth.models import User
+from django.db import connection
 
 from sequin_admin.edits import jobs
 from sequin_admin.edits.jobs import (
@@ -25,7 +27,7 @@ from sequin_admin.records.models import IndexedRecord
 from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
-from sequin_admin.sequin import MutationRequest
+from sequin_admin.sequin import MutationRequest, SequinClient
 
 CONTACTS = "salesforce:contact"
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -66,6 +68,41 @@ def start(user: User | None, items: list[tuple[str | None, dict]], kind: str = "
 
 def outcomes(job: Job) -> list[str]:
     return list(job.items.order_by("position").values_list("outcome", flat=True))
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="batch threads need a database other threads can open, and SQLite's test database "
+    "is in memory; bench/jobs.py runs four at a time on SQLite",
+)
+def test_a_job_has_at_most_its_concurrency_of_requests_under_way(
+    sandbox: SandboxServer,
+    contacts: list[IndexedRecord],
+    user: User,
+    settings: LazySettings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings.JOB_CONCURRENCY = 2
+    sandbox.faults.set(Fault(kind="latency", count=0, latency_ms=100))
+    under_way, most, lock = 0, 0, threading.Lock()
+    send = SequinClient.run_mutation
+
+    def counted(client: SequinClient, request: MutationRequest) -> Any:
+        nonlocal under_way, most
+        with lock:
+            under_way += 1
+            most = max(most, under_way)
+        try:
+            return send(client, request)
+        finally:
+            with lock:
+                under_way -= 1
+
+    monkeypatch.setattr(SequinClient, "run_mutation", counted)
+    job = start(user, [(r.upstream_id, {"Title": "Two at a time"}) for r in contacts[:60]])
+    assert (job.state, job.succeeded) == (JobState.DONE, 60)
+    # Batches in hand are twice the concurrency, journaled before they wait for a slot.
+    assert most == 2
 
 
 def test_a_job_sends_batches_at_the_cap_sharing_its_group(
