@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
 from django.conf import LazySettings
-from playwright.sync_api import Browser, Dialog, Locator, Page, expect
+from playwright.sync_api import Browser, Dialog, Locator, Page, Route, expect
 
 from sequin_admin.mutations.models import Mutation, Outcome
 from sequin_admin.records.titles import record_title
@@ -274,3 +275,23 @@ def test_no_warning_when_nothing_changed_or_after_a_send(
     page.get_by_role("button", name="Send to Sequin").click()
     expect(page.get_by_text("Saved upstream.")).to_be_visible()
     assert leave_without_a_warning(page) == []
+
+
+def test_a_send_clicked_while_a_slow_preview_is_under_way_goes_after_it(
+    signed_in_page: Page, sandbox: SandboxServer
+) -> None:
+    """Leaving the field for Send fires a preview at once (`change`); the form's request waits
+    for it (hx-sync) and is sent when it ends, never dropped."""
+    page = signed_in_page
+    contact = open_contact(page, sandbox)
+
+    def slowly(route: Route) -> None:
+        time.sleep(1.5)  # blocks only this browser's requests, which is the point
+        route.continue_()
+
+    page.route("**/preview/", slowly)
+    field(page, "Phone").fill("+44 20 7946 0001")
+    page.get_by_role("button", name="Send to Sequin").click()
+    expect(page.get_by_text("Saved upstream.")).to_be_visible()
+    assert upstream(sandbox, contact)["Phone"] == "+44 20 7946 0001"
+    assert Mutation.objects.count() == 1
