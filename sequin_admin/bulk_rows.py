@@ -10,7 +10,7 @@ the database needs it (JSON, datetimes) by the backend's own adapters.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -159,13 +159,9 @@ def _update_from_json(
     rows (an executemany is one statement a row for the server to run). A JSON null reads as
     SQL NULL, as None is written by the executemany."""
     quote = connection.ops.quote_name
-    # Columns of the document are named c0, c1 ...: no quoting of the model's names inside it.
-    types = ", ".join(f"c{n} {field.db_type(connection)}" for n, field in enumerate(columns))
+    types = _recordset_types(columns)
     assignments = ", ".join(f"{quote(field.column)} = v.c{n}" for n, field in enumerate(columns))
-    document = json.dumps(
-        [{"k": pk, **{f"c{n}": value for n, value in enumerate(values)}} for pk, values in rows],
-        default=_json_default,
-    )
+    document = _json_document({"k": pk, **_named(values)} for pk, values in rows)
     # The model's own names and types; the rows are one bound value.
     sql = (
         f"UPDATE {table} AS t SET {assignments} "  # nosec B608 # model's names and types
@@ -179,11 +175,9 @@ def _insert_from_json(
     table: str, names: str, columns: Sequence[models.Field[Any, Any]], rows: Sequence[Sequence[Any]]
 ) -> None:
     """`INSERT ... SELECT ... FROM json_to_recordset(%s)`: the rows as one bound value."""
-    types = ", ".join(f"c{n} {field.db_type(connection)}" for n, field in enumerate(columns))
+    types = _recordset_types(columns)
     selected = ", ".join(f"v.c{n}" for n in range(len(columns)))
-    document = json.dumps(
-        [{f"c{n}": value for n, value in enumerate(row)} for row in rows], default=_json_default
-    )
+    document = _json_document(_named(row) for row in rows)
     # The model's own names and types; the rows are one bound value.
     sql = (
         f"INSERT INTO {table} ({names}) SELECT {selected} "  # nosec B608 # model's names and types
@@ -191,6 +185,20 @@ def _insert_from_json(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [document])
+
+
+def _recordset_types(columns: Sequence[models.Field[Any, Any]]) -> str:
+    """`json_to_recordset`'s column list: the document's columns are named c0, c1 ..., so no
+    model name is quoted inside it."""
+    return ", ".join(f"c{n} {field.db_type(connection)}" for n, field in enumerate(columns))
+
+
+def _named(values: Sequence[Any]) -> dict[str, Any]:
+    return {f"c{n}": value for n, value in enumerate(values)}
+
+
+def _json_document(rows: Iterable[Mapping[str, Any]]) -> str:
+    return json.dumps(list(rows), default=_json_default)
 
 
 def _json_default(value: Any) -> Any:
