@@ -149,6 +149,7 @@ def test_no_page_fragment_export_or_error_page_carries_the_token(
         ("GET", "/mutations/", {"outcome": "failed", "user": "root"}, {}),
         ("GET", "/mutations/", {"outcome": "unknown"}, {**HTMX, "HX-Target": "history-results"}),
         ("GET", "/mutations/", {"upstream_id": record.upstream_id, "field": "Title"}, {}),
+        ("GET", "/mutations/chart/", {"outcome": "failed"}, HTMX),
         ("GET", "/mutations/export/", {"format": "csv"}, {}),
         ("GET", f"{collection}-/export/csv/", {"q": "Swept"}, {}),
         ("GET", f"{collection}-/export/json/", {}, {}),

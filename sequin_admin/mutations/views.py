@@ -53,6 +53,7 @@ ROWS_ENGINE = Jinja2(
 )
 HISTORY_ROWS = "mutations/history_rows.jinja2"
 HISTORY_RESULTS = Fragment(LIST_PAGE, "history-results")
+HISTORY_CHART = Fragment(LIST_PAGE, "history-chart")
 OUTCOME_ALERT = "mutations/outcome_alert.html"
 
 
@@ -64,7 +65,6 @@ def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
     # Only attempts on collections the person may see: the grants are one SQL filter.
     rows = mutation_filter(filters, user=request.user)
     listed = rows if filters.get("group") else groups_collapsed(rows, filters=filters)
-    days = chart_days()
     page = mutation_page(listed, after=_page_key(request.GET.get("after", "")))
     lines = history_lines(page.rows, query=request.GET)
     rows_html = ROWS_ENGINE.get_template(HISTORY_ROWS).render({"lines": lines})
@@ -74,13 +74,23 @@ def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
         "page": page,
         "lines": lines,
         "rows": mark_safe(rows_html),  # nosec B308, B703 # Jinja2 (autoescape on) escaped values
-        "chart": chart_of(
-            attempts_per_day(rows, days=days, limit=CHART_LIMIT), days=days, limit=CHART_LIMIT
-        ),
         "users": usernames(user=request.user),
     }
     template = HISTORY_RESULTS.template if HISTORY_RESULTS.wanted_by(request) else LIST_PAGE
     return render(request, template, context)
+
+
+@require_GET
+def mutation_chart(request: HtmxHttpRequest) -> HttpResponse:
+    """The chart of the history's filtered attempts, a fragment of its own: the page asks for
+    it once drawn (`hx-trigger="load"`), so the lines show without waiting for the counting,
+    and paging through the lines never counts again."""
+    rows = mutation_filter(MutationFilterForm(request.GET).filters(), user=request.user)
+    days = chart_days()
+    chart = chart_of(
+        attempts_per_day(rows, days=days, limit=CHART_LIMIT), days=days, limit=CHART_LIMIT
+    )
+    return render(request, HISTORY_CHART.template, {"chart": chart})
 
 
 def _page_key(text: str) -> int | None:

@@ -130,6 +130,7 @@ MATRIX: dict[str, Row] = {
     ),
     # The history: the list and exports are filtered; one attempt needs a grant on its collection.
     "mutations/": Row(get=SIGNED_IN_ONLY, post=NOT_THIS_METHOD),
+    "mutations/chart/": Row(get=SIGNED_IN_ONLY, post=NOT_THIS_METHOD),
     "mutations/export/": Row(get=SIGNED_IN_ONLY, post=NOT_THIS_METHOD),
     "mutations/<int:mutation_id>/": Row(get=VIEWERS, post=NOT_THIS_METHOD),
     "mutations/<int:mutation_id>/reconcile/": Row(get=NOT_THIS_METHOD, post=EDITORS_REDIRECTED),

@@ -1,5 +1,5 @@
 """Reading records in a real Chromium: Back after a live search, whole rows that open their
-record, the column chooser over the table, the navbar on a small screen."""
+record, the column chooser over the table, the navbar on a small screen, the history's chart."""
 
 from __future__ import annotations
 
@@ -72,6 +72,25 @@ def test_back_after_filtering_the_history_shows_the_whole_page(
     whole_page_is_shown(page)
     expect(page.get_by_label("Outcome", exact=True)).to_have_value("succeeded")
     expect(page.locator("#history-table")).to_be_visible()
+
+
+def test_the_history_draws_its_chart_after_its_lines_and_again_for_a_filter(
+    signed_in_page: Page, sandbox: SandboxServer
+) -> None:
+    page = signed_in_page
+    open_contact(page, sandbox)
+    field(page, "Phone").fill("+44 20 7946 0002")
+    page.get_by_role("button", name="Send to Sequin").click()
+    expect(page.get_by_text("Saved upstream.")).to_be_visible(timeout=15_000)  # a busy machine
+    page.get_by_role("link", name="History").click()
+    chart = page.locator("#history-chart")
+    expect(chart.locator("svg title").first).to_contain_text("Attempts per day")
+    expect(chart.locator("rect.bar-succeeded")).to_have_count(1)
+    page.get_by_label("Outcome", exact=True).select_option("failed")
+    expect(page).to_have_url(re.compile(r"outcome=failed"))
+    expect(page.locator("#no-history")).to_be_visible()
+    expect(chart.locator("svg title").first).to_contain_text("Attempts per day")
+    expect(chart.locator("rect.bar-succeeded")).to_have_count(0)
 
 
 def test_a_click_anywhere_on_a_row_opens_its_record(

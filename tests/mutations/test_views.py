@@ -117,15 +117,39 @@ def test_htmx_filter_change_renders_only_the_results(signed_in: Client) -> None:
     )
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="history-results">')
-    assert "<svg" in html
+    assert 'id="history-table"' in html
+
+
+def chart_address(html: str) -> str:
+    """Where the page's chart placeholder asks for the chart (`hx-get`), unescaped."""
+    placeholder = html.split('id="history-chart"', 1)[1].split(">", 1)[0]
+    return placeholder.split('hx-get="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+
+
+def test_the_page_asks_for_its_chart_with_its_filters_once_drawn(signed_in: Client) -> None:
+    journal(1)
+    html = signed_in.get("/mutations/?outcome=failed&after=5").content.decode()
+    assert 'hx-trigger="load"' in html.split('id="history-chart"', 1)[1].split(">", 1)[0]
+    assert "<svg" not in html  # the lines do not wait for the counting
+    # The chart counts what the filters keep, whatever page of lines is shown.
+    assert chart_address(html) == "/mutations/chart/?outcome=failed"
 
 
 def test_chart_counts_attempts_per_day_by_outcome(signed_in: Client) -> None:
     journal(3)
     journal(2, outcome=Outcome.FAILED)
-    html = signed_in.get("/mutations/").content.decode()
-    assert ": 3 succeeded</title>" in html
-    assert ": 2 failed</title>" in html
+    html = signed_in.get(chart_address(signed_in.get("/mutations/").content.decode())).content
+    assert b": 3 succeeded</title>" in html
+    assert b": 2 failed</title>" in html
+    failed = signed_in.get("/mutations/chart/?outcome=failed").content.decode()
+    assert failed.lstrip().startswith('<figure class="mb-3" id="history-chart">')
+    assert ": 2 failed</title>" in failed and "succeeded</title>" not in failed
+
+
+def test_the_chart_needs_sign_in(client: Client, db: None) -> None:
+    response = client.get("/mutations/chart/")
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
 
 
 def test_csv_export_parses_and_follows_the_filters(signed_in: Client) -> None:
@@ -227,8 +251,9 @@ def test_chart_counts_an_attempt_once_however_many_records_match(signed_in: Clie
     )
     journal_start(request=request, user=None, source=Source.COMMAND, seen={})
     html = signed_in.get("/mutations/?field=Title").content.decode()
-    assert ": 1 pending</title>" in html
     assert results(html).count('<td><a href="/mutations/') == 1
+    chart = signed_in.get("/mutations/chart/?field=Title").content.decode()
+    assert ": 1 pending</title>" in chart
 
 
 @pytest.mark.parametrize("after", ["²", "-1", "1e9", "abc"])
@@ -269,7 +294,8 @@ def test_the_history_lists_charts_and_suggests_only_what_the_grants_reach(
         assert f'href="/mutations/{m.pk}/"' in html
     for m in hidden:
         assert f'href="/mutations/{m.pk}/"' not in html
-    assert ": 3 succeeded</title>" in html  # the chart counts only what is shown
+    chart = client.get("/mutations/chart/").content.decode()
+    assert ": 3 succeeded</title>" in chart  # the chart counts only what is shown
     users = html.split('<datalist id="users">', 1)[1].split("</datalist>", 1)[0]
     assert '"ann"' in users and '"bob"' not in users and '"cy"' not in users
     # A filter naming a hidden collection finds nothing rather than the hidden attempts.
@@ -398,3 +424,18 @@ def test_a_group_of_attempts_is_one_line_that_opens(signed_in: Client, user: Use
     assert 'id="history-group"' in opened
     assert all(f'href="/mutations/{m.pk}/"' in opened for m in batches)
     assert f'href="/mutations/{alone.pk}/"' not in opened
+
+
+def test_the_filters_show_a_bad_date_beside_its_field_and_keep_what_was_typed(
+    signed_in: Client,
+) -> None:
+    response = signed_in.get("/mutations/", {"since": "someday", "user": "<b>ann"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    since = html.split('id="div_id_since"', 1)[1].split("</div>\n</div>", 1)[0]
+    assert 'class="form-control is-invalid"' in since
+    assert 'aria-describedby="id_since_error"' in since
+    assert "Enter a valid date." in since
+    assert 'value="&lt;b&gt;ann"' in html and "<b>ann" not in html
+    assert '<label class="form-label" for="id_outcome">Outcome</label>' in html
+    assert '<select name="outcome" class="form-select" id="id_outcome">' in html
