@@ -18,8 +18,8 @@ One thing differs from a real job: a real batch holds 100 records, here `RECORDS
 (a million attempts of 100 records would be 200 million journal rows). The history reads the
 attempt rows, their first `SHOWN_RECORDS` records and a count of the rest
 (`mutation_page`), so a line costs the same for 2 or 100 records
-(tests/mutations/test_lines.py); `?field=` probes an attempt's records until one changed the
-field, which with 100 records a batch would read more.
+(tests/mutations/test_lines.py); `?field=` reads the lines by the fields their groups
+changed (`group_fields`), not their attempts' records.
 
 Then, interleaved with our first list page (the baseline, `speed`'s collection when it ran,
 else filled here as `speed` fills it): `/mutations/` first page, its chart (`/mutations/chart/`,
@@ -48,7 +48,14 @@ from bench.common import Environment, measure_interleaved, say
 from bench.record_pages import _get, _superuser
 from bench.speed import ROUNDS, Case, print_cases
 from sequin_admin.bulk_rows import rows_insert
-from sequin_admin.mutations.models import FieldChange, Mutation, MutationRecord, Outcome, Source
+from sequin_admin.mutations.models import (
+    FieldChange,
+    Mutation,
+    MutationRecord,
+    Outcome,
+    Source,
+    group_fields_text,
+)
 from sequin_admin.mutations.selectors import CHART_DAYS
 from sequin_admin.records.models import IndexedRecord
 from sequin_admin.records.refresh import collection_refresh
@@ -82,6 +89,7 @@ MUTATION_COLUMNS = (
     "response_body",
     "group_id",
     "latest_of_group",
+    "group_fields",
 )
 # The fields the jobs change, in turn; the `?field=` case asks for the rarest.
 FIELDS = ("Status", "Rating", "LeadSource", "Industry", "Title")
@@ -144,6 +152,7 @@ def _journal_job(
         [f"00QHIST{position:08d}{n:02d}" for n in range(RECORDS_PER_ATTEMPT)]
         for position in positions
     ]
+    fields_of_job = group_fields_text([field])
     rows = []
     for position, upstream_ids in zip(positions, batches, strict=True):
         value = f"v{position % 7}"
@@ -177,8 +186,9 @@ def _journal_job(
                 json.dumps(answer, indent=2),
                 group_id,
                 # journal_start marks a job's newest attempt its group's latest, and unmarks
-                # the one before it.
+                # the one before it; each holds the fields its group changed so far.
                 position == positions[-1],
+                fields_of_job,
             )
         )
     mutation_ids = rows_insert(Mutation, MUTATION_COLUMNS, rows)

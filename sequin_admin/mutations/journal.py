@@ -22,7 +22,15 @@ from sequin_admin.bulk_rows import rows_insert, rows_update
 from sequin_admin.planner_statistics import statistics_note_writes
 from sequin_admin.sequin import ErrorKind, MutationRequest, MutationResult, SequinError
 
-from .models import FieldChange, Mutation, MutationRecord, Outcome, Reconciliation, Source
+from .models import (
+    FieldChange,
+    Mutation,
+    MutationRecord,
+    Outcome,
+    Reconciliation,
+    Source,
+    group_fields_text,
+)
 
 MAX_RESPONSE_CHARS = 20_000
 
@@ -59,9 +67,24 @@ def journal_start(
     it up)."""
     names = dict(consumer_names or (retry_of.await_consumer_names if retry_of else {}))
     real_user = user if isinstance(user, get_user_model()) and user.is_authenticated else None
+    if request.kind == "delete":
+        items: list[tuple[str, dict[str, Any]]] = [(u, {}) for u in request.upstream_ids]
+    else:
+        items = [
+            (str(item.get("upstream_id") or ""), dict(item.get("data") or {}))
+            for item in request.records
+        ]
+    changed = {name for _, data in items for name in data}
     with transaction.atomic():
+        kept = ""
         if group_id is not None:
             _group_lock(group_id)
+            # The group's fields so far, from the attempt about to be its latest no more.
+            kept = "".join(
+                Mutation.objects.filter(group_id=group_id, latest_of_group=True).values_list(
+                    "group_fields", flat=True
+                )
+            )
         mutation = Mutation.objects.create(
             user=real_user,
             username=real_user.get_username() if real_user else "",
@@ -74,6 +97,7 @@ def journal_start(
             await_consumer_names={i: names[i] for i in request.await_consumer_ids if names.get(i)},
             form_token=form_token,
             group_id=group_id,
+            group_fields=group_fields_text(changed, kept=kept),
             retry_of=retry_of,
             revert_of=revert_of,
         )
@@ -86,14 +110,6 @@ def journal_start(
             ).update(latest_of_group=False)
         # One INSERT for the records and one for their fields, whatever the batch's size:
         # a bulk job journals 100 records per attempt (bench/jobs.py).
-        items: list[tuple[str, dict[str, Any]]]
-        if request.kind == "delete":
-            items = [(upstream_id, {}) for upstream_id in request.upstream_ids]
-        else:
-            items = [
-                (str(item.get("upstream_id") or ""), dict(item.get("data") or {}))
-                for item in request.records
-            ]
         befores = [seen.get(upstream_id, Seen()) for upstream_id, _ in items]
         # A delete sends no field: its records keep the whole record as the person saw it.
         deleting = request.kind == "delete"

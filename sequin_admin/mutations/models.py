@@ -7,6 +7,7 @@ unlike LogEntry the user is SET_NULL with the name copied, and failures are kept
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -20,6 +21,23 @@ from sequin_admin.sequin import ErrorKind
 def unanswered_before() -> datetime:
     """Pending attempts older than this have lost their process: their outcome is unknown."""
     return timezone.now() - timedelta(seconds=settings.SEQUIN_PENDING_UNKNOWN_AFTER)
+
+
+def group_fields_text(names: Iterable[str], *, kept: str = "") -> str:
+    """`Mutation.group_fields` holding `names` and what `kept` (a value of it) holds: each
+    name on a line of its own, between newlines, sorted; a backslash or a newline within a
+    name escaped, so a name is found whole (`group_field_mark`) and never across two."""
+    marks = {_escaped(name) for name in names} | set(filter(None, kept.split("\n")))
+    return "\n" + "\n".join(sorted(marks)) + "\n" if marks else ""
+
+
+def group_field_mark(name: str) -> str:
+    """What `Mutation.group_fields` contains where its group changed the field `name`."""
+    return f"\n{_escaped(name)}\n"
+
+
+def _escaped(name: str) -> str:
+    return name.replace("\\", "\\\\").replace("\n", "\\n")
 
 
 class Outcome(models.TextChoices):
@@ -93,6 +111,11 @@ class Mutation(models.Model):
     # one line per group reads these rows (index mutation_line), not every attempt of every
     # group it passes. journal_start keeps it.
     latest_of_group = models.BooleanField(default=True)
+    # The fields any attempt of its group up to this one changed (`group_fields_text`), kept
+    # on each group's latest attempt: the history's lines filtered by a field (`?field=`)
+    # read the lines only, where a probe of every attempt's changes read a hundred attempts
+    # a line. journal_start keeps it.
+    group_fields = models.TextField(blank=True, default="")
     # One per rendered edit form: a second post of the same form finds the first attempt.
     form_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
     retry_of = models.ForeignKey(

@@ -18,10 +18,11 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
     prefetch_related_objects,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, StrIndex
 from django.utils import timezone
 
 from sequin_admin.access.decorators import Scope
@@ -30,7 +31,15 @@ from sequin_admin.access.services import Person, scope_q
 from sequin_admin.records.index import titles_of
 from sequin_admin.records.titles import record_title
 
-from .models import FieldChange, Kind, Mutation, MutationRecord, Outcome, unanswered_before
+from .models import (
+    FieldChange,
+    Kind,
+    Mutation,
+    MutationRecord,
+    Outcome,
+    group_field_mark,
+    unanswered_before,
+)
 
 TIMELINE_LENGTH = 20
 PAGE_SIZE = 50
@@ -166,21 +175,38 @@ def _start_of(day: date) -> datetime:
 GROUP_WIDE_FILTERS = frozenset({"user", "kind", "sync_id", "collection_id", "group"})
 
 
-def groups_collapsed(rows: QuerySet[Mutation], *, filters: Mapping[str, Any]) -> QuerySet[Mutation]:
-    """One line per group of attempts (a bulk job's or a command's batches): the group's
-    newest attempt among `rows` (filtered by `filters`), annotated with `group_size`, the
-    group's attempts.
+def groups_collapsed(*, filters: Mapping[str, Any], user: Person | None) -> QuerySet[Mutation]:
+    """The history's lines for `filters` (`mutation_filter`): one per group of attempts (a
+    bulk job's or a command's batches), annotated with `group_size`, the group's attempts.
 
-    Where every filter answers a group's attempts alike, the newest among `rows` is the
-    group's latest (`latest_of_group`, index mutation_line): a page reads its lines only.
-    Otherwise "newest" is "no newer attempt of its group among `rows`", checked per row a
-    page reads (index `mutation_group`), never a MAX over every group of the journal."""
-    group_size = _count_per_row(Mutation.objects.filter(group_id=OuterRef("group_id")), "group_id")
-    if all(not value or name in GROUP_WIDE_FILTERS for name, value in filters.items()):
-        return rows.filter(latest_of_group=True).annotate(group_size=group_size)
+    Where every filter answers a group's attempts alike, or names a field (a group changed
+    it when any of its attempts did: `group_fields`), a group's line is its latest attempt
+    (`latest_of_group`, index mutation_line): a page reads its lines only. Otherwise a line
+    is the group's newest attempt among those the filters keep (`groups_newest`)."""
+    if not all(
+        not value or name in GROUP_WIDE_FILTERS or name == "field"
+        for name, value in filters.items()
+    ):
+        return groups_newest(mutation_filter(filters, user=user))
+    lines = mutation_filter({**filters, "field": None}, user=user).filter(latest_of_group=True)
+    if field_name := filters.get("field"):
+        # INSTR/STRPOS, not LIKE: SQLite's LIKE ignores case, and field names do not.
+        mark = StrIndex("group_fields", Value(group_field_mark(field_name)))
+        lines = lines.alias(field_at=mark).filter(field_at__gt=0)
+    return lines.annotate(group_size=_group_size())
+
+
+def groups_newest(rows: QuerySet[Mutation]) -> QuerySet[Mutation]:
+    """The newest attempt of each group among `rows`, annotated with `group_size`: "no newer
+    attempt of its group among `rows`", checked per row a page reads (index
+    `mutation_group`), never a MAX over every group of the journal."""
     newer_in_group = rows.order_by().filter(group_id=OuterRef("group_id"), id__gt=OuterRef("id"))
     # An attempt of no group has none newer in it: NULL equals nothing.
-    return rows.filter(~Exists(newer_in_group)).annotate(group_size=group_size)
+    return rows.filter(~Exists(newer_in_group)).annotate(group_size=_group_size())
+
+
+def _group_size() -> Subquery:
+    return _count_per_row(Mutation.objects.filter(group_id=OuterRef("group_id")), "group_id")
 
 
 def _count_per_row(related: QuerySet[Any], key: str) -> Subquery:

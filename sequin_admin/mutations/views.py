@@ -63,8 +63,10 @@ def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
     form = MutationFilterForm(request.GET)
     filters = form.filters()
     # Only attempts on collections the person may see: the grants are one SQL filter.
-    rows = mutation_filter(filters, user=request.user)
-    listed = rows if filters.get("group") else groups_collapsed(rows, filters=filters)
+    if filters.get("group"):
+        listed = mutation_filter(filters, user=request.user)
+    else:
+        listed = groups_collapsed(filters=filters, user=request.user)
     page = mutation_page(listed, after=_page_key(request.GET.get("after", "")))
     lines = history_lines(page.rows, query=request.GET)
     rows_html = ROWS_ENGINE.get_template(HISTORY_ROWS).render({"lines": lines})

@@ -20,7 +20,6 @@ from sequin_admin.mutations.selectors import (
     attempts_per_day,
     chart_days,
     groups_collapsed,
-    mutation_filter,
     mutation_page,
 )
 from sequin_admin.sequin import MutationRequest
@@ -42,7 +41,7 @@ def attempt(records: int, *, group: uuid.UUID | None = None, fields: int = 1) ->
 
 
 def lines_of(query: str = "") -> list:  # type: ignore[type-arg]
-    rows = groups_collapsed(mutation_filter({}, user=None), filters={})
+    rows = groups_collapsed(filters={}, user=None)
     return history_lines(mutation_page(rows, after=None).rows, query=QueryDict(query))
 
 
@@ -69,9 +68,7 @@ def test_a_line_names_three_records_counts_the_rest_and_the_first_ones_fields() 
 def test_a_page_reads_as_many_queries_and_records_whatever_an_attempts_size() -> None:
     def read() -> tuple[int, int]:
         with CaptureQueriesContext(connection) as queries:
-            rows = mutation_page(
-                groups_collapsed(mutation_filter({}, user=None), filters={}), after=None
-            ).rows
+            rows = mutation_page(groups_collapsed(filters={}, user=None), after=None).rows
             history_lines(rows, query=QueryDict(""))
         return len(queries), sum(len(m.shown_records) for m in rows)  # type: ignore[attr-defined]
 

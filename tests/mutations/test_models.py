@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import importlib
 import uuid
+from unittest import mock
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sequin_admin.bulk_rows import rows_insert
-from sequin_admin.mutations.models import Mutation
+from sequin_admin.mutations.journal import journal_start
+from sequin_admin.mutations.models import Mutation, Source
 from sequin_admin.mutations.selectors import mutation_filter, mutation_page
+from sequin_admin.sequin import MutationRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +77,44 @@ def test_the_migration_marks_the_journal_so_far_as_journal_start_would() -> None
         cursor.execute(migration.MARK_OLDER_ATTEMPTS)
     latest = set(Mutation.objects.filter(latest_of_group=True).values_list("pk", flat=True))
     assert latest == {made[1], made[3], made[4], made[5]}
+
+
+def test_the_migration_gives_each_line_its_groups_fields_as_journal_start_would() -> None:
+    migration = importlib.import_module(
+        "sequin_admin.mutations.migrations.0010_mutation_group_fields"
+    )
+    group, other = uuid.uuid4(), uuid.uuid4()
+    for n, (group_id, data) in enumerate(
+        [
+            (group, {"Title": "a"}),
+            (other, {"Email": "b"}),
+            (group, {"Email": "c", "Title": "d"}),
+            (None, {"Phone": "e"}),
+            (group, {"Phone\nFax": "f"}),
+            (None, {}),
+        ]
+    ):
+        request = MutationRequest(
+            kind="update",
+            sync_id="s",
+            collection_id="c",
+            records=({"upstream_id": f"u{n}", "data": data},),
+        )
+        journal_start(request=request, user=None, source=Source.JOB, seen={}, group_id=group_id)
+    written = dict(Mutation.objects.values_list("pk", "group_fields"))
+    assert sorted(set(written.values())) == sorted(
+        {
+            "",
+            "\nPhone\n",
+            "\nEmail\n",
+            "\nTitle\n",
+            "\nEmail\nTitle\n",
+            "\nEmail\nPhone\\nFax\nTitle\n",
+        }
+    )
+    Mutation.objects.update(group_fields="")  # as the new column's default leaves them
+    with mock.patch.object(migration, "LINES_A_ROUND", 2):  # more than one round
+        migration.fill_group_fields(django_apps, connection.schema_editor())
+    filled = dict(Mutation.objects.values_list("pk", "group_fields"))
+    lines = set(Mutation.objects.filter(latest_of_group=True).values_list("pk", flat=True))
+    assert filled == {pk: text if pk in lines else "" for pk, text in written.items()}
