@@ -126,7 +126,7 @@ class FtsWrites:
     Used inside the upsert's transaction: `pause` (the triggers skip every row written until
     `resume`; no other connection sees the pause, the transaction being this one's), then
     `note_stored` for the rows about to be replaced, the upsert itself RETURNING (id,
-    search_text), `write` with what it returned, and `resume`.
+    search_text), `write` with what all its statements returned, and `resume`.
     """
 
     def __init__(self, cursor: Any) -> None:

@@ -172,6 +172,30 @@ def test_sqlite_writes_the_fts_rows_of_an_upsert_itself_and_leaves_the_triggers_
 
 
 @pytest.mark.django_db
+def test_sqlite_writes_a_pages_fts_rows_after_all_its_upsert_statements() -> None:
+    """Every upsert statement opens a savepoint, at which FTS5 writes what it holds in memory
+    to a new segment: FTS rows written between the statements would make a segment each."""
+    if not search.fts_written_here(connection.cursor(), connection.alias):
+        pytest.skip(
+            "no FTS5 table here (PostgreSQL, or SQLite without FTS5 trigram): no rows to write"
+        )
+    index_upsert(records=[record(n) for n in range(0, 500, 2)])
+    with CaptureQueriesContext(connection) as queries:
+        # Half of them stored already, with another text: FTS deletes and inserts.
+        index_upsert(
+            records=[record(n, data={"n": f"v{n}"}, updated_idx=n + 1) for n in range(500)]
+        )
+    statements = [q["sql"] for q in queries]
+    upserts = [i for i, sql in enumerate(statements) if "ON CONFLICT" in sql]
+    fts_writes = [
+        i for i, sql in enumerate(statements) if f"INSERT INTO {search.FTS_TABLE}(" in sql
+    ]
+    assert len(upserts) > 1, "500 rows are more than one statement binds"
+    assert len(fts_writes) == 2
+    assert min(fts_writes) > max(upserts)
+
+
+@pytest.mark.django_db
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="checks PostgreSQL's plan; SQLite's upsert is checked by the FTS test above",
