@@ -60,7 +60,7 @@ _UPSERT_FIELDS = (
 )
 _KEY_FIELDS = ("sync_id", "collection_id", "upstream_id")
 _COLUMNS = (*_KEY_FIELDS, *_UPSERT_FIELDS)
-# Three parameters a key: within SQLite's oldest limit of 999 a statement.
+# Upstream ids a lookup binds: within SQLite's oldest limit of 999 parameters a statement.
 _KEYS_A_QUERY = 300
 
 
@@ -219,18 +219,35 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _stored_texts(cursor: Any, keys: list[tuple[str, str, str]]) -> list[tuple[int, str]]:
-    """(id, search_text) of the stored rows among `keys` (SQLite: an index probe a key)."""
-    found: list[tuple[int, str]] = []
-    table = IndexedRecord._meta.db_table
-    for start in range(0, len(keys), _KEYS_A_QUERY):
-        chunk = keys[start : start + _KEYS_A_QUERY]
-        matches = " OR ".join(
-            ["(sync_id = %s AND collection_id = %s AND upstream_id = %s)"] * len(chunk)
-        )
-        # The table name is the model's own, every value is bound.
+    """(id, search_text) of the stored rows among `keys`."""
+    upstream_ids: dict[tuple[str, str], list[str]] = {}
+    for sync_id, collection_id, upstream_id in keys:
+        upstream_ids.setdefault((sync_id, collection_id), []).append(upstream_id)
+    return [
+        row
+        for (sync_id, collection_id), ids in upstream_ids.items()
+        for row in _stored_rows(cursor, "id, search_text", sync_id, collection_id, ids)
+    ]
+
+
+def _stored_rows(
+    cursor: Any, columns: str, sync_id: str, collection_id: str, upstream_ids: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """`columns` of the collection's stored rows among `upstream_ids`: a probe of the unique
+    index an id. `upstream_id IN (...)` binds a third of the values an OR of (sync_id,
+    collection_id, upstream_id) conditions does, and SQLite plans it faster: looking up
+    20,000 new keys in pages of 500 took 0.02 s against 0.07 s, 20,000 stored ones 0.10 s
+    against 0.15 s. Plain SQL: the ORM's `upstream_id__in` prepares each id one by one."""
+    table = connection.ops.quote_name(IndexedRecord._meta.db_table)
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(upstream_ids), _KEYS_A_QUERY):
+        chunk = upstream_ids[start : start + _KEYS_A_QUERY]
+        # The table and columns are the model's own, every value is bound.
         cursor.execute(
-            f"SELECT id, search_text FROM {table} WHERE {matches}",  # nosec B608 # names are the model's, values bound
-            [part for key in chunk for part in key],
+            f"SELECT {columns} FROM {table} "  # nosec B608 # model names, values bound
+            "WHERE sync_id = %s AND collection_id = %s "
+            f"AND upstream_id IN ({', '.join(['%s'] * len(chunk))})",
+            [sync_id, collection_id, *chunk],
         )
         found += cursor.fetchall()
     return found
@@ -272,25 +289,20 @@ def _apply_answer(*, result: MutationResult, request: MutationRequest) -> None:
     # What the upsert needs of the stored rows, read once and in its transaction (what the
     # text index holds for them must not change in between): their data and version for the
     # merge, their id and search text for the text index (not read again by the upsert).
-    # Plain SQL: the ORM's `upstream_id__in` prepares each of a batch's 100 ids one by one.
     wanted = [r.upstream_id for r in returned] + sorted(deleted_ids)
-    quote = connection.ops.quote_name
     rows: dict[str, tuple[int, dict[str, Any], int, str]] = {}
     with connection.cursor() as cursor:
-        for start in range(0, len(wanted), _KEYS_A_QUERY):
-            chunk = wanted[start : start + _KEYS_A_QUERY]
-            # The table and columns are the model's own, every value is bound.
-            cursor.execute(
-                "SELECT id, upstream_id, data, updated_idx, search_text "  # nosec B608 # model names
-                f"FROM {quote(IndexedRecord._meta.db_table)} "
-                f"WHERE sync_id = %s AND collection_id = %s "
-                f"AND upstream_id IN ({', '.join(['%s'] * len(chunk))})",
-                [request.sync_id, request.collection_id, *chunk],
-            )
-            for pk, upstream_id, data, updated_idx, search_text in cursor.fetchall():
-                # JSON comes back as text on both backends (Django reads jsonb as text).
-                stored = json.loads(data) if isinstance(data, str) else data
-                rows[upstream_id] = (pk, stored, updated_idx, search_text)
+        stored_rows = _stored_rows(
+            cursor,
+            "id, upstream_id, data, updated_idx, search_text",
+            request.sync_id,
+            request.collection_id,
+            wanted,
+        )
+    for pk, upstream_id, data, updated_idx, search_text in stored_rows:
+        # JSON comes back as text on both backends (Django reads jsonb as text).
+        stored = json.loads(data) if isinstance(data, str) else data
+        rows[upstream_id] = (pk, stored, updated_idx, search_text)
     merged = []
     for record in returned:
         row = rows.get(record.upstream_id)
