@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -60,7 +60,7 @@ _UPSERT_FIELDS = (
 )
 _KEY_FIELDS = ("sync_id", "collection_id", "upstream_id")
 _COLUMNS = (*_KEY_FIELDS, *_UPSERT_FIELDS)
-# Three parameters a key: within SQLite's oldest limit of 999 a statement.
+# Upstream ids a lookup binds: within SQLite's oldest limit of 999 parameters a statement.
 _KEYS_A_QUERY = 300
 
 
@@ -106,12 +106,13 @@ def _upsert_rows(
     rows written go to `fts` (RETURNING their id and search text) where there is one."""
     ops = connection.ops
     # Text, integers and booleans go to the driver as they are; JSON and datetimes as the
-    # database takes them (JSON text; UTC text on SQLite), by the backend's own adapters: the
-    # fields' get_db_prep_save costs more than the SQL for a page of rows.
-    now = ops.adapt_datetimefield_value(indexed_at)
+    # database takes them (JSON text; UTC text on SQLite), as the backend's own adapters make
+    # them: the fields' get_db_prep_save costs more than the SQL for a page of rows.
+    adapt_datetime = _datetime_adapter()
+    now = adapt_datetime(indexed_at)
 
     def moment(value: datetime | None) -> Any:
-        return None if value is None else ops.adapt_datetimefield_value(value)
+        return None if value is None else adapt_datetime(value)
 
     rows = [
         (
@@ -134,6 +135,7 @@ def _upsert_rows(
     batch = ops.bulk_batch_size(fields, rows)
     insert, on_conflict = _upsert_clauses()
     written = 0
+    returned: list[tuple[int, str]] = []
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
         values = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(chunk))
@@ -144,10 +146,40 @@ def _upsert_rows(
             written += cursor.rowcount
         else:
             cursor.execute(f"{sql} RETURNING id, search_text", params)
-            returned = cursor.fetchall()
-            fts.write(returned)
-            written += len(returned)
-    return written
+            returned += cursor.fetchall()
+    if fts is None:
+        return written
+    # After every statement of the upsert, not between them: each of them opens a statement
+    # savepoint (it may fail halfway), SQLite opens it too in every virtual table written
+    # earlier in the transaction, and FTS5 writes what it holds in memory to a new segment at
+    # each savepoint. Written in between, a page became one segment a statement, each to be
+    # merged later: 20,000 new rows took 3.2 s instead of 2.75 s.
+    fts.write(returned)
+    return len(returned)
+
+
+# What Django's SQLite backend stores for a datetime (operations.adapt_datetimefield_value:
+# an aware value made naive in the connection's time zone, then str(), which is isoformat
+# with a space), for a connection in UTC, a quarter of its cost: two a row, Django's checks
+# and make_naive cost as much as the rest of a row's preparation.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
+def _sqlite_utc_text(value: datetime) -> str:
+    try:
+        # The difference between aware datetimes counts their offsets: the same instant, as
+        # naive UTC (replace(tzinfo=None) alone costs more than this).
+        return (_NAIVE_EPOCH + (value - _EPOCH)).isoformat(" ")
+    except TypeError:  # naive (no offset), which Django stores as it is
+        return str(value)
+
+
+def _datetime_adapter() -> Callable[[datetime], Any]:
+    # connection.timezone is UTC where USE_TZ is on and the database sets no TIME_ZONE.
+    if connection.vendor == "sqlite" and connection.timezone is UTC:
+        return _sqlite_utc_text
+    return connection.ops.adapt_datetimefield_value
 
 
 def _upsert_postgresql(cursor: Any, records: list[Record], indexed_at: datetime) -> int:
@@ -187,18 +219,35 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _stored_texts(cursor: Any, keys: list[tuple[str, str, str]]) -> list[tuple[int, str]]:
-    """(id, search_text) of the stored rows among `keys` (SQLite: an index probe a key)."""
-    found: list[tuple[int, str]] = []
-    table = IndexedRecord._meta.db_table
-    for start in range(0, len(keys), _KEYS_A_QUERY):
-        chunk = keys[start : start + _KEYS_A_QUERY]
-        matches = " OR ".join(
-            ["(sync_id = %s AND collection_id = %s AND upstream_id = %s)"] * len(chunk)
-        )
-        # The table name is the model's own, every value is bound.
+    """(id, search_text) of the stored rows among `keys`."""
+    upstream_ids: dict[tuple[str, str], list[str]] = {}
+    for sync_id, collection_id, upstream_id in keys:
+        upstream_ids.setdefault((sync_id, collection_id), []).append(upstream_id)
+    return [
+        row
+        for (sync_id, collection_id), ids in upstream_ids.items()
+        for row in _stored_rows(cursor, "id, search_text", sync_id, collection_id, ids)
+    ]
+
+
+def _stored_rows(
+    cursor: Any, columns: str, sync_id: str, collection_id: str, upstream_ids: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """`columns` of the collection's stored rows among `upstream_ids`: a probe of the unique
+    index an id. `upstream_id IN (...)` binds a third of the values an OR of (sync_id,
+    collection_id, upstream_id) conditions does, and SQLite plans it faster: looking up
+    20,000 new keys in pages of 500 took 0.02 s against 0.07 s, 20,000 stored ones 0.10 s
+    against 0.15 s. Plain SQL: the ORM's `upstream_id__in` prepares each id one by one."""
+    table = connection.ops.quote_name(IndexedRecord._meta.db_table)
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(upstream_ids), _KEYS_A_QUERY):
+        chunk = upstream_ids[start : start + _KEYS_A_QUERY]
+        # The table and columns are the model's own, every value is bound.
         cursor.execute(
-            f"SELECT id, search_text FROM {table} WHERE {matches}",  # nosec B608 # names are the model's, values bound
-            [part for key in chunk for part in key],
+            f"SELECT {columns} FROM {table} "  # nosec B608 # model names, values bound
+            "WHERE sync_id = %s AND collection_id = %s "
+            f"AND upstream_id IN ({', '.join(['%s'] * len(chunk))})",
+            [sync_id, collection_id, *chunk],
         )
         found += cursor.fetchall()
     return found
@@ -240,25 +289,20 @@ def _apply_answer(*, result: MutationResult, request: MutationRequest) -> None:
     # What the upsert needs of the stored rows, read once and in its transaction (what the
     # text index holds for them must not change in between): their data and version for the
     # merge, their id and search text for the text index (not read again by the upsert).
-    # Plain SQL: the ORM's `upstream_id__in` prepares each of a batch's 100 ids one by one.
     wanted = [r.upstream_id for r in returned] + sorted(deleted_ids)
-    quote = connection.ops.quote_name
     rows: dict[str, tuple[int, dict[str, Any], int, str]] = {}
     with connection.cursor() as cursor:
-        for start in range(0, len(wanted), _KEYS_A_QUERY):
-            chunk = wanted[start : start + _KEYS_A_QUERY]
-            # The table and columns are the model's own, every value is bound.
-            cursor.execute(
-                "SELECT id, upstream_id, data, updated_idx, search_text "  # nosec B608 # model names
-                f"FROM {quote(IndexedRecord._meta.db_table)} "
-                f"WHERE sync_id = %s AND collection_id = %s "
-                f"AND upstream_id IN ({', '.join(['%s'] * len(chunk))})",
-                [request.sync_id, request.collection_id, *chunk],
-            )
-            for pk, upstream_id, data, updated_idx, search_text in cursor.fetchall():
-                # JSON comes back as text on both backends (Django reads jsonb as text).
-                stored = json.loads(data) if isinstance(data, str) else data
-                rows[upstream_id] = (pk, stored, updated_idx, search_text)
+        stored_rows = _stored_rows(
+            cursor,
+            "id, upstream_id, data, updated_idx, search_text",
+            request.sync_id,
+            request.collection_id,
+            wanted,
+        )
+    for pk, upstream_id, data, updated_idx, search_text in stored_rows:
+        # JSON comes back as text on both backends (Django reads jsonb as text).
+        stored = json.loads(data) if isinstance(data, str) else data
+        rows[upstream_id] = (pk, stored, updated_idx, search_text)
     merged = []
     for record in returned:
         row = rows.get(record.upstream_id)

@@ -1,16 +1,21 @@
 """`?q=` on the record index: every term must appear in a record's search text, as a substring.
 
-The rows are found through what each database offers (migration 0005): on SQLite an FTS5
-trigram table, on PostgreSQL a pg_trgm GIN index. Neither query plan is left to chance on the
-listing's own query, which is ordered by the keyset index and would rather walk that index,
-filtering every row, than fetch a handful of rows and sort them (a term that matches nothing
-then reads the whole collection). So a search first asks the text index for the matching ids,
-at most CANDIDATE_LIMIT of them; when there are no more than that, the page is chosen among
-those ids only. A term common enough to match more rows is also common enough that walking the
-keyset index finds a page of matches quickly, and that is what happens then.
+The rows are found through what each database offers (migrations 0005 and 0007): on SQLite
+an FTS5 trigram table, on PostgreSQL a pg_trgm GIN index. Neither query plan is left to
+chance on the listing's own query, which is ordered by the keyset index and would rather walk
+that index, filtering every row, than fetch a handful of rows and sort them (a term that
+matches nothing then reads the whole collection). So a search first asks the text index for
+the matching ids, at most CANDIDATE_LIMIT of them; when there are no more than that, the page
+is chosen among those ids only. A term common enough to match more rows is also common enough
+that walking the keyset index finds a page of matches quickly, and that is what happens then.
 
-Terms shorter than three characters have no trigram: they narrow the rows by LIKE only.
-A SQLite without FTS5 or its trigram tokenizer searches by LIKE alone: slower, same rows.
+Every term is a LIKE condition of the page's query, whatever the text index found. SQLite's
+FTS table keeps no positions (detail=none, migration 0007), so it is asked for the rows
+holding all of a term's trigrams, wherever they are: every row holding the term, and a few
+holding its trigrams apart ("liam" proposes "mail iam lia"), which the same LIKE drops from
+the candidates before they are counted. Terms shorter than three characters have no trigram:
+they narrow the rows by LIKE only. A SQLite without FTS5 or its trigram tokenizer searches by
+LIKE alone: slower, same rows.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ FTS_TABLE = "records_indexedrecord_fts"
 # Migration 0005: while it holds a row, the FTS triggers stand aside (see fts_written_here).
 FTS_PAUSED_TABLE = "records_indexedrecord_fts_paused"
 
-# Per database (alias and name): whether migration 0005 made the FTS5 table there.
+# Per database (alias and name): whether migration 0005 made the FTS5 table there (0007
+# makes it again, where it is).
 _fts_known: dict[tuple[str, str], bool] = {}
 
 
@@ -51,29 +57,42 @@ def search_rows(
 def _candidate_ids(
     rows: QuerySet[IndexedRecord], indexed: Sequence[str], *, sync_id: str, collection_id: str
 ) -> list[int] | None:
-    """Up to CANDIDATE_LIMIT + 1 ids of the collection the text index finds for the terms (the
-    caller's query still applies every condition), or None where there is no text index."""
+    """Up to CANDIDATE_LIMIT + 1 ids of the collection's rows holding every term, found
+    through the text index, or None where there is none. Each row the index proposes is
+    tested by LIKE here too: the count decides the page's plan (search_rows), and SQLite's
+    index proposes rows holding a term's trigrams apart."""
     connection = connections[rows.db]
+    patterns = ["%" + connection.ops.prep_for_like_query(term) + "%" for term in indexed]
     if connection.vendor == "postgresql":
-        return _trigram_candidate_ids(rows.db, indexed, sync_id, collection_id)
+        return _trigram_candidate_ids(rows.db, patterns, sync_id, collection_id)
     if connection.vendor != "sqlite" or not _has_fts(rows.db):
         return None
     # CROSS JOIN makes SQLite read the FTS matches first and look each row up by id; left to
     # itself it walks the collection's keyset index and tests every row against the matches.
     table = IndexedRecord._meta.db_table
+    # As Django's `contains` on SQLite: prep_for_like_query escapes with a backslash.
+    likes = "".join([" AND r.search_text LIKE %s ESCAPE '\\'"] * len(patterns))
     # Table names are constants, every value is bound.
     sql = (
         f"SELECT r.id FROM {FTS_TABLE} CROSS JOIN {table} AS r "  # nosec B608 # table names are constants, terms bound
         f"ON r.id = {FTS_TABLE}.rowid "
-        f"WHERE {FTS_TABLE} MATCH %s AND r.sync_id = %s AND r.collection_id = %s LIMIT %s"
+        f"WHERE {FTS_TABLE} MATCH %s AND r.sync_id = %s AND r.collection_id = %s{likes} "
+        "LIMIT %s"
     )
+    params: list[str | int] = [
+        fts_phrases(indexed),
+        sync_id,
+        collection_id,
+        *patterns,
+        CANDIDATE_LIMIT + 1,
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [fts_phrases(indexed), sync_id, collection_id, CANDIDATE_LIMIT + 1])
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
 
 def _trigram_candidate_ids(
-    alias: str, indexed: Sequence[str], sync_id: str, collection_id: str
+    alias: str, patterns: Sequence[str], sync_id: str, collection_id: str
 ) -> list[int]:
     """The GIN trigram index's matches, whatever the table's statistics say.
 
@@ -83,14 +102,13 @@ def _trigram_candidate_ids(
     statement the bitmap scan of the trigram index is the plan left.
     """
     table = IndexedRecord._meta.db_table
-    likes = " AND ".join(["search_text LIKE %s"] * len(indexed))
+    likes = " AND ".join(["search_text LIKE %s"] * len(patterns))
     # The table name is a constant, every value is bound.
     sql = (
         f"WITH matching AS MATERIALIZED (SELECT id, sync_id, collection_id FROM {table} "  # nosec B608 # table name is the model's, terms bound
         f"WHERE {likes}) "
         "SELECT id FROM matching WHERE sync_id = %s AND collection_id = %s LIMIT %s"
     )
-    patterns = ["%" + connections[alias].ops.prep_for_like_query(term) + "%" for term in indexed]
     with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         cursor.execute(
             "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
@@ -103,9 +121,16 @@ def _trigram_candidate_ids(
 
 
 def fts_phrases(terms: Sequence[str]) -> str:
-    """An FTS5 query that every term must match, each a quoted phrase (taken literally; with
-    the trigram tokenizer a phrase matches as a substring)."""
-    return " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
+    """An FTS5 query for the rows holding every trigram of every term (each at least three
+    characters long), each trigram a quoted string: taken literally, whatever it holds.
+
+    A phrase of several trigrams would match the term itself, but a table without positions
+    refuses it ("phrase queries are not supported (detail!=full)"); one trigram a phrase is
+    what detail=none accepts."""
+    trigrams = dict.fromkeys(
+        term[start : start + TRIGRAM] for term in terms for start in range(len(term) - TRIGRAM + 1)
+    )
+    return " AND ".join('"' + trigram.replace('"', '""') + '"' for trigram in trigrams)
 
 
 def _has_fts(alias: str) -> bool:
@@ -126,7 +151,7 @@ class FtsWrites:
     Used inside the upsert's transaction: `pause` (the triggers skip every row written until
     `resume`; no other connection sees the pause, the transaction being this one's), then
     `note_stored` for the rows about to be replaced, the upsert itself RETURNING (id,
-    search_text), `write` with what it returned, and `resume`.
+    search_text), `write` with what all its statements returned, and `resume`.
     """
 
     def __init__(self, cursor: Any) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
@@ -10,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from sequin_admin.records import index
 from sequin_admin.records.index import (
     Reference,
     index_picklists,
@@ -80,6 +83,49 @@ def test_an_older_version_never_replaces_a_newer_one() -> None:
     index_upsert(records=[record(10, "new")])
     index_upsert(records=[record(9, "old")])
     assert IndexedRecord.objects.get().data == {"name": "new"}
+
+
+MOMENTS = [
+    datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC),  # no microseconds: none written
+    datetime(2024, 5, 6, 7, 8, 9, 120, tzinfo=UTC),
+    datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),  # before the epoch
+    datetime(2024, 1, 1, 2, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),  # 2023 in UTC
+    datetime(2024, 7, 1, 22, 15, 0, 5, tzinfo=ZoneInfo("America/New_York")),  # summer time
+]
+
+
+@pytest.mark.parametrize("moment", MOMENTS, ids=str)
+def test_upserted_datetimes_are_stored_as_django_stores_them(moment: datetime) -> None:
+    if connection.vendor == "sqlite":
+        # The path under test: index_upsert's own formatting, not Django's adapter.
+        assert index._datetime_adapter() is index._sqlite_utc_text
+    later = moment + timedelta(days=1, microseconds=1)
+    key = {"sync_id": "s", "collection_id": "c"}
+    index_upsert(
+        records=[
+            Record(
+                **key,
+                upstream_id="by-upsert",
+                data={},
+                deleted=False,
+                updated_idx=1,
+                upstream_created_at=moment,
+                upstream_updated_at=later,
+            )
+        ]
+    )
+    IndexedRecord.objects.create(
+        **key, upstream_id="by-orm", upstream_created_at=moment, upstream_updated_at=later
+    )
+    with connection.cursor() as cursor:
+        # As text: SQLite's driver would parse the stored text back into equal datetimes.
+        cursor.execute(
+            "SELECT CAST(upstream_created_at AS TEXT), CAST(upstream_updated_at AS TEXT) "
+            "FROM records_indexedrecord ORDER BY upstream_id"
+        )
+        by_orm, by_upsert = cursor.fetchall()
+    assert by_upsert == by_orm
+    assert IndexedRecord.objects.get(upstream_id="by-upsert").upstream_created_at == moment
 
 
 def test_keyset_pages_walk_every_record_once_newest_first(

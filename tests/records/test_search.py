@@ -27,6 +27,11 @@ PEOPLE = [
     {"Name": "Alan Turing", "Company": "Bletchley Park", "Note": "enigma"},
     {"Name": "Ada Byron", "Company": "Lovelace Estates", "Note": None},
     {"Name": "Edsger Dijkstra", "Company": "Eindhoven", "Note": "go to"},
+    # FTS5's query syntax as text.
+    {"Name": "William Liamson", "Company": 'NEAR("x y") AND z OR w', "Note": "*star* ^caret"},
+    # Every trigram of "liam" (lia, iam), none of them next to the other.
+    {"Name": "Mia Lia", "Company": "Iam Holdings", "Note": "back\\slash"},
+    {"Name": "Zoë Ødegård", "Company": "Straße GmbH", "Note": "日本語のテキスト"},
 ]
 QUERIES = [
     "lovelace",  # two records, in different fields
@@ -41,6 +46,29 @@ QUERIES = [
     '"bug"',  # FTS5's quotes are literal
     "nobody-matches-this",
     "enigma turing bletchley",
+    "lia",  # three characters
+    "liam",  # four, also in a row holding its trigrams apart
+    "liamson",
+    "analytical",  # long terms
+    "william liamson engines",
+    "and",  # FTS5's operators, taken literally
+    "near",
+    'near("x',
+    "near(",
+    "or",
+    "*star*",
+    "^caret",
+    '"x',  # quotes of FTS5 strings, in and around a term
+    'y")',
+    '"""',
+    '"',
+    "k\\sl",  # LIKE's escape character
+    "zoë",  # unicode
+    "ødegård",
+    "straße",
+    "日本語",
+    "のテキ",
+    "テキスト",
 ]
 
 
@@ -123,6 +151,35 @@ def test_without_a_text_index_search_finds_the_same_rows(
     people: None, without_text_index: None, q: str
 ) -> None:
     assert found(q) == substring_matches(q)
+
+
+def test_a_term_whose_trigrams_appear_apart_is_not_found(people: None) -> None:
+    assert found("liam") == ["P5"]
+    if connection.vendor == "sqlite" and search._has_fts(connection.alias):
+        # The FTS table proposes both (it keeps no positions): the LIKE is what tells.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT r.upstream_id FROM {search.FTS_TABLE} JOIN records_indexedrecord AS r "
+                f"ON r.id = {search.FTS_TABLE}.rowid WHERE {search.FTS_TABLE} MATCH %s "
+                "AND r.collection_id = %s",
+                [search.fts_phrases(["liam"]), COLLECTION],
+            )
+            assert sorted(row[0] for row in cursor.fetchall()) == ["P5", "P6"]
+
+
+def test_rows_holding_a_terms_trigrams_apart_are_no_candidates(
+    people: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """How many candidates there are decides the page's plan: up to CANDIDATE_LIMIT, the page
+    is chosen among them; the row holding only the trigrams of "liam" must not count."""
+    if connection.vendor == "sqlite" and not search._has_fts(connection.alias):
+        pytest.skip("this SQLite has no FTS5 trigram tokenizer")
+    monkeypatch.setattr(search, "CANDIDATE_LIMIT", 1)
+    rows = IndexedRecord.objects.filter(sync_id=SYNC, collection_id=COLLECTION)
+    narrowed = search.search_rows(rows, ["liam"], sync_id=SYNC, collection_id=COLLECTION)
+    pk = IndexedRecord.objects.get(collection_id=COLLECTION, upstream_id="P5").pk
+    assert f'."id" IN ({pk})' in str(narrowed.query)
+    assert [row.upstream_id for row in narrowed] == ["P5"]
 
 
 def test_more_matches_than_candidates_are_paged_by_the_keyset_walk(
