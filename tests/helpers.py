@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from sequin_admin.access.models import Grant, Role
 from sequin_admin.edits.forms import data_name
-from sequin_admin.mutations.journal import Seen
+from sequin_admin.mutations.journal import Seen, journal_start
 from sequin_admin.mutations.models import Mutation, Source
 from sequin_admin.mutations.run import mutation_run
 from sequin_admin.records.models import IndexedRecord
@@ -29,6 +29,17 @@ from sequin_admin.sequin import MutationRequest
 Indexed = Callable[..., IndexedRecord]
 CONTACTS = "salesforce:contact"
 BROWSER_PASSWORD = "pw-for-browser-tests"
+
+
+def journal_attempt(data: dict[str, Any], *, upstream_id: str, group_id: Any = None) -> Mutation:
+    """An update of one record of `CONTACTS` journaled as a job's batch would be, not sent."""
+    request = MutationRequest(
+        kind="update",
+        sync_id="s1",
+        collection_id=CONTACTS,
+        records=({"upstream_id": upstream_id, "data": data},),
+    )
+    return journal_start(request=request, user=None, source=Source.JOB, seen={}, group_id=group_id)
 
 
 def send(record: IndexedRecord, user: User, data: dict, **extra: object) -> Mutation:

@@ -54,15 +54,20 @@ def test_back_after_a_live_search_shows_the_whole_page(
     expect(page.locator("#results tbody tr").first).to_contain_text(contact["data"]["LastName"])
 
 
+def history_after_one_change(page: Page, sandbox: SandboxServer, *, phone: str) -> None:
+    """The history, opened from the navbar after a contact's phone was sent and saved."""
+    open_contact(page, sandbox)
+    field(page, "Phone").fill(phone)
+    page.get_by_role("button", name="Send to Sequin").click()
+    expect(page.get_by_text("Saved upstream.")).to_be_visible(timeout=15_000)  # a busy machine
+    page.get_by_role("link", name="History").click()
+
+
 def test_back_after_filtering_the_history_shows_the_whole_page(
     signed_in_page: Page, sandbox: SandboxServer
 ) -> None:
     page = signed_in_page
-    open_contact(page, sandbox)
-    field(page, "Phone").fill("+44 20 7946 0001")
-    page.get_by_role("button", name="Send to Sequin").click()
-    expect(page.get_by_text("Saved upstream.")).to_be_visible(timeout=15_000)  # a busy machine
-    page.get_by_role("link", name="History").click()
+    history_after_one_change(page, sandbox, phone="+44 20 7946 0001")
     page.get_by_label("Outcome", exact=True).select_option("succeeded")
     expect(page).to_have_url(re.compile(r"outcome=succeeded"))
     page.locator("#history-table").get_by_role("link", name=re.compile(r"^#\d+$")).first.click()
@@ -78,11 +83,7 @@ def test_the_history_draws_its_chart_after_its_lines_and_again_for_a_filter(
     signed_in_page: Page, sandbox: SandboxServer
 ) -> None:
     page = signed_in_page
-    open_contact(page, sandbox)
-    field(page, "Phone").fill("+44 20 7946 0002")
-    page.get_by_role("button", name="Send to Sequin").click()
-    expect(page.get_by_text("Saved upstream.")).to_be_visible(timeout=15_000)  # a busy machine
-    page.get_by_role("link", name="History").click()
+    history_after_one_change(page, sandbox, phone="+44 20 7946 0002")
     chart = page.locator("#history-chart")
     expect(chart.locator("svg title").first).to_contain_text("Attempts per day")
     expect(chart.locator("rect.bar-succeeded")).to_have_count(1)

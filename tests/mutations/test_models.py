@@ -13,10 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sequin_admin.bulk_rows import rows_insert
-from sequin_admin.mutations.journal import journal_start
-from sequin_admin.mutations.models import Mutation, Source
+from sequin_admin.mutations.models import Mutation
 from sequin_admin.mutations.selectors import mutation_filter, mutation_page
-from sequin_admin.sequin import MutationRequest
+from tests.helpers import journal_attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -94,13 +93,7 @@ def test_the_migration_gives_each_line_its_groups_fields_as_journal_start_would(
             (None, {}),
         ]
     ):
-        request = MutationRequest(
-            kind="update",
-            sync_id="s",
-            collection_id="c",
-            records=({"upstream_id": f"u{n}", "data": data},),
-        )
-        journal_start(request=request, user=None, source=Source.JOB, seen={}, group_id=group_id)
+        journal_attempt(data, upstream_id=f"u{n}", group_id=group_id)
     written = dict(Mutation.objects.values_list("pk", "group_fields"))
     assert sorted(set(written.values())) == sorted(
         {

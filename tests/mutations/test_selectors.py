@@ -28,6 +28,7 @@ from sequin_admin.mutations.selectors import (
     usernames,
 )
 from sequin_admin.sequin import MutationRequest
+from tests.helpers import journal_attempt
 
 pytestmark = pytest.mark.django_db
 
@@ -253,13 +254,7 @@ def test_a_page_filtered_by_field_reads_the_lines_of_the_groups_that_changed_it(
 def test_a_group_is_a_line_of_every_field_any_of_its_attempts_changed() -> None:
     group = uuid.uuid4()
     for n, data in enumerate([{"Title": "a"}, {"Email": "b", "Title": "c"}, {"Phone": "d"}]):
-        request = MutationRequest(
-            kind="update",
-            sync_id="s1",
-            collection_id="salesforce:contact",
-            records=({"upstream_id": f"u{n}", "data": data},),
-        )
-        journal_start(request=request, user=None, source=Source.JOB, seen={}, group_id=group)
+        journal_attempt(data, upstream_id=f"u{n}", group_id=group)
     attempts = list(Mutation.objects.filter(group_id=group).order_by("id"))
     assert [m.latest_of_group for m in attempts] == [False, False, True]
     for name in ("Title", "Email", "Phone"):
