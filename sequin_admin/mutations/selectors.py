@@ -170,9 +170,10 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
 
 
-# Filters every attempt of a group answers alike: a group is one job's or one command's
-# batches, one person's, of one kind, on one collection.
-GROUP_WIDE_FILTERS = frozenset({"user", "kind", "sync_id", "collection_id", "group"})
+# Filters a group's latest attempt answers for its whole group: those every attempt of a
+# group answers alike (a group is one job's or one command's batches, one person's, of one
+# kind, on one collection), and a field any attempt of the group changed (`group_fields`).
+LINE_FILTERS = frozenset({"user", "kind", "sync_id", "collection_id", "group", "field"})
 
 
 def groups_collapsed(*, filters: Mapping[str, Any], user: Person | None) -> QuerySet[Mutation]:
@@ -183,10 +184,7 @@ def groups_collapsed(*, filters: Mapping[str, Any], user: Person | None) -> Quer
     it when any of its attempts did: `group_fields`), a group's line is its latest attempt
     (`latest_of_group`, index mutation_line): a page reads its lines only. Otherwise a line
     is the group's newest attempt among those the filters keep (`groups_newest`)."""
-    if not all(
-        not value or name in GROUP_WIDE_FILTERS or name == "field"
-        for name, value in filters.items()
-    ):
+    if not all(not value or name in LINE_FILTERS for name, value in filters.items()):
         return groups_newest(mutation_filter(filters, user=user))
     lines = mutation_filter({**filters, "field": None}, user=user).filter(latest_of_group=True)
     if field_name := filters.get("field"):

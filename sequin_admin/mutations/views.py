@@ -85,8 +85,7 @@ def mutation_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def mutation_chart(request: HtmxHttpRequest) -> HttpResponse:
     """The chart of the history's filtered attempts, a fragment of its own: the page asks for
-    it once drawn (`hx-trigger="load"`), so the lines show without waiting for the counting,
-    and paging through the lines never counts again."""
+    it once drawn (`hx-trigger="load"`), so the lines show without waiting for the counting."""
     rows = mutation_filter(MutationFilterForm(request.GET).filters(), user=request.user)
     days = chart_days()
     chart = chart_of(
