@@ -161,6 +161,9 @@ class _Mutation:
         self.sync = sync
         self.schema = schema
         self.now = now
+        # The batch's records as they stand, read once for the batch and kept up to date as
+        # it writes them (one record may come twice); filled by run().
+        self._stored: dict[str, dict[str, Any]] = {}
 
     def _refuse_if_invalid(self, data: dict[str, Any], *, creating: bool) -> None:
         issues = validate(self.schema, data, creating=creating)
@@ -168,7 +171,7 @@ class _Mutation:
             raise MutationFailed(mutation_error(400, validation_error_text(self.schema, issues)))
 
     def _live_record(self, upstream_id: str) -> dict[str, Any]:
-        record = self.store.get_record(self.sync["id"], self.schema.collection_id, upstream_id)
+        record = self._stored.get(upstream_id)
         if record is None or record["deleted"]:
             raise _not_found(f"Record not found: {upstream_id}")
         return record
@@ -194,7 +197,19 @@ class _Mutation:
             moment = self.now()
             data = {**record["data"], **normalize(self.schema, patch)}
             stamp_modified(self.schema, data, moment)
-            return self.store.save_record(record, data=data, moment=moment)
+            return self._save(record, data=data, moment=moment)
+
+    def _save(
+        self,
+        record: dict[str, Any],
+        *,
+        data: dict[str, Any],
+        moment: datetime,
+        deleted: bool = False,
+    ) -> dict[str, Any]:
+        saved = self.store.save_record(record, data=data, moment=moment, deleted=deleted)
+        self._stored[saved["upstream_id"]] = saved
+        return saved
 
     def delete(self, upstream_id: str) -> dict[str, Any]:
         with self.store.locked():
@@ -203,14 +218,18 @@ class _Mutation:
             data = dict(record["data"])
             mark_deleted(self.schema, data)
             stamp_modified(self.schema, data, moment)
-            return self.store.save_record(record, data=data, moment=moment, deleted=True)
+            return self._save(record, data=data, moment=moment, deleted=True)
 
     def run(self) -> list[dict[str, Any]]:
-        if self.request.kind == "delete":
-            return [self.delete(upstream_id) for upstream_id in self.request.upstream_ids]
-        if self.request.kind == "create":
-            return [self.create(item["data"]) for item in self.request.records]
-        return [self.update(item["upstream_id"], item["data"]) for item in self.request.records]
+        # One transaction for the batch; the records before a refused one stay applied.
+        with self.store.writing():
+            if self.request.kind == "create":
+                return [self.create(item["data"]) for item in self.request.records]
+            ids = self.request.upstream_ids or [r["upstream_id"] for r in self.request.records]
+            self._stored = self.store.get_records(self.sync["id"], self.schema.collection_id, ids)
+            if self.request.kind == "delete":
+                return [self.delete(upstream_id) for upstream_id in self.request.upstream_ids]
+            return [self.update(item["upstream_id"], item["data"]) for item in self.request.records]
 
 
 def await_consumers(

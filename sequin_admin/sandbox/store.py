@@ -14,7 +14,7 @@ import json
 import random
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +64,10 @@ _RECORD_COLUMNS = (
     "id, sync_id, collection_id, provider, stream_id, upstream_id, updated_idx, "
     "upstream_created_at, upstream_updated_at, created_at, data, deleted"
 )
+
+
+# Upstream ids bound in one read: within SQLite's oldest limit of 999 parameters.
+_IDS_A_READ = 500
 
 
 def _dumps(value: Any) -> str:
@@ -191,8 +195,27 @@ class Store:
             yield
 
     @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store, and make its writes in here one transaction: a mutation of many
+        records commits once, not once a record. What was written before an exception stays
+        (it is committed, not rolled back), as if each write had committed on its own: a
+        batch refused at its fifth record keeps the first four."""
+        with self._lock:
+            if self._conn.in_transaction:  # an outer writing() commits
+                yield
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            finally:
+                self._conn.execute("COMMIT")
+
+    @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._conn.in_transaction:  # inside writing(): its transaction holds this one
+                yield self._conn
+                return
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -293,6 +316,26 @@ class Store:
             ).fetchone()
         return _record_from_row(row) if row else None
 
+    def get_records(
+        self, sync_id: str, collection_id: str, upstream_ids: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The stored records among `upstream_ids`, by upstream id: a batch's in a few reads."""
+        wanted = list(dict.fromkeys(upstream_ids))
+        found: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            for start in range(0, len(wanted), _IDS_A_READ):
+                chunk = wanted[start : start + _IDS_A_READ]
+                rows = self._conn.execute(
+                    f"SELECT {_RECORD_COLUMNS} FROM records "  # nosec B608  # our constant names; values bound
+                    "WHERE sync_id = ? AND collection_id = ? "
+                    f"AND upstream_id IN ({', '.join('?' * len(chunk))})",
+                    (sync_id, collection_id, *chunk),
+                ).fetchall()
+                for row in rows:
+                    record = _record_from_row(row)
+                    found[record["upstream_id"]] = record
+        return found
+
     def any_record(self, collection_id: str) -> dict[str, Any]:
         """A live record of the collection; the same one until it is deleted or reset."""
         with self._lock:
@@ -371,16 +414,24 @@ class Store:
         deleted: bool = False,
     ) -> dict[str, Any]:
         """Store the record's new data; every save is a change, so it gets a new updated_idx."""
+        text, stamp = _dumps(data), iso_z(moment)
         with self._transaction() as conn:
-            conn.execute(
+            updated_idx = self._next_idx(conn)
+            written = conn.execute(
                 "UPDATE records SET data = ?, deleted = ?, updated_idx = ?, "
                 "upstream_updated_at = ? WHERE id = ?",
-                (_dumps(data), int(deleted), self._next_idx(conn), iso_z(moment), record["id"]),
-            )
-        saved = self.get_record(record["sync_id"], record["collection_id"], record["upstream_id"])
-        if saved is None:
+                (text, int(deleted), updated_idx, stamp, record["id"]),
+            ).rowcount
+        if written != 1:
             raise RuntimeError(f"{record['upstream_id']} was not stored")
-        return saved
+        # The row as stored, without reading it again (data is JSON's types: it came from it).
+        return {
+            **record,
+            "data": data,
+            "deleted": deleted,
+            "updated_idx": updated_idx,
+            "upstream_updated_at": stamp,
+        }
 
     def write_as_upstream(
         self,

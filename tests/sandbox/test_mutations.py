@@ -152,6 +152,44 @@ def test_several_records_in_one_update_are_applied_in_order(
     assert saved[0]["updated_idx"] < saved[1]["updated_idx"]
 
 
+def test_a_record_sent_twice_in_one_update_gets_both_patches(
+    api: Api, sandbox: SandboxServer
+) -> None:
+    (record,) = _records(sandbox, "hubspot:company", 1)
+    response = _update(
+        api,
+        "hubspot:company",
+        (record["upstream_id"], {"city": "Lisbon"}),
+        (record["upstream_id"], {"name": "Renamed"}),
+    )
+    assert response.status_code == 200
+    first, second = response.json()["records"]
+    assert first["data"]["city"] == second["data"]["city"] == "Lisbon"
+    assert second["data"]["name"] == "Renamed"
+    assert first["updated_idx"] < second["updated_idx"]
+    stored = _current(sandbox, record)
+    assert stored is not None
+    assert (stored["data"], stored["updated_idx"]) == (second["data"], second["updated_idx"])
+
+
+def test_the_answer_is_the_record_as_stored(api: Api, sandbox: SandboxServer) -> None:
+    """Records are answered as written, not read again: the answer must equal a fresh read."""
+    first, second = _records(sandbox, "salesforce:contact", 2)
+    response = _update(
+        api,
+        "salesforce:contact",
+        (first["upstream_id"], {"Title": "Answered"}),
+        (second["upstream_id"], {"Title": None}),
+    )
+    assert response.status_code == 200
+    for answered, record in zip(response.json()["records"], (first, second), strict=True):
+        stored = _current(sandbox, record)
+        assert stored is not None
+        assert answered["data"] == stored["data"]
+        assert answered["updated_idx"] == stored["updated_idx"]
+        assert answered["upstream_updated_at"] == stored["upstream_updated_at"]
+
+
 # --- validation -------------------------------------------------------------------------------
 
 _READ_ONLY_SF = (
