@@ -184,6 +184,26 @@ def peak_kib(fn: Callable[[], object]) -> float:
     return peak / 1024
 
 
+def machine_busy() -> tuple[int, int] | None:
+    """(busy, total) CPU ticks of the whole machine so far, every process counted (the
+    sandbox's and the database server's too), from Linux's /proc/stat; None elsewhere."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle and iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+def busy_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> str:
+    """How busy the machine's CPUs were between two `machine_busy()` readings."""
+    if before is None or after is None or after[1] == before[1]:
+        return "not known here"
+    share = (after[0] - before[0]) / (after[1] - before[1])
+    return f"{share:.0%} of {os.cpu_count()} CPUs"
+
+
 # Tables
 
 

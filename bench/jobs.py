@@ -26,6 +26,8 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from bench.common import (
     Environment,
     Row,
+    busy_share,
+    machine_busy,
     measure_interleaved,
     print_table,
     ratio,
@@ -65,6 +67,7 @@ def _job_speed(env: Environment) -> str:
         floor = _plain_requests(url, upstream_ids, cap)
         with override_settings(TASKS=IMMEDIATE, JOB_CONCURRENCY=CONCURRENCY, SEQUIN_API_URL=url):
             started, cpu_started = time.perf_counter(), time.process_time()
+            busy_before = machine_busy()
             job = job_start(
                 user=None,
                 sync_id=SALESFORCE_SYNC_ID,
@@ -76,6 +79,7 @@ def _job_speed(env: Environment) -> str:
             # This process's CPU over all its threads (the sandbox is another process): what
             # the admin's own work costs, whatever the machine's load does to the wall time.
             cpu = time.process_time() - cpu_started
+            busy = busy_share(busy_before, machine_busy())
     job.refresh_from_db()
     if (job.state, job.succeeded) != (JobState.DONE, RECORDS):
         raise RuntimeError(f"job #{job.pk} ended {job.state} with {job.succeeded} succeeded")
@@ -95,13 +99,15 @@ def _job_speed(env: Environment) -> str:
             f"admin CPU for the job: {cpu:.2f} s (this process, all threads; "
             f"{cpu / batches * 1000:.1f} ms a batch of {cap}); the ideal's wait is "
             f"{ideal:.2f} s, and the job's threads share one core (the GIL)",
+            f"the machine's CPUs were busy {busy} during the job (this process, the "
+            "sandbox's and the database server's)",
         ],
     )
     return (
         f"jobs: {RECORDS:,} updates in {took:.2f} s, ideal {ideal:.2f} s, "
         f"{ratio(took, ideal)} (limit {LIMIT}x) {verdict}; plain requests {floor:.2f} s, "
         f"job {ratio(took, floor)} of that; admin CPU {cpu:.2f} s "
-        f"({cpu / batches * 1000:.1f} ms a batch)"
+        f"({cpu / batches * 1000:.1f} ms a batch); CPUs busy {busy}"
     )
 
 

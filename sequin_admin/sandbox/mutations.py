@@ -29,16 +29,18 @@ from sequin_admin.sandbox.schemas import (
     SCHEMAS,
     CollectionSchema,
     mark_deleted,
+    modified_stamps,
     new_record_data,
     normalize,
-    stamp_modified,
     validate,
     validation_error_text,
 )
-from sequin_admin.sandbox.store import Store
+from sequin_admin.sandbox.store import RecordSave, Store
 from sequin_admin.sandbox.timestamps import utc_now
 
 KINDS = ("create", "update", "delete")
+# The fields the upstream stamps on a change (`schemas.modified_stamps`): one write, one moment.
+Stamps = dict[str, str | int]
 # A consumer the demo data gives no pace of its own.
 DEFAULT_CONFIRM_MS = 50
 
@@ -190,46 +192,50 @@ class _Mutation:
                 moment=moment,
             )
 
-    def update(self, upstream_id: str, patch: dict[str, Any]) -> dict[str, Any]:
-        with self.store.locked():
-            record = self._live_record(upstream_id)
-            self._refuse_if_invalid(patch, creating=False)
-            moment = self.now()
-            data = {**record["data"], **normalize(self.schema, patch)}
-            stamp_modified(self.schema, data, moment)
-            return self._save(record, data=data, moment=moment)
+    def update(self, upstream_id: str, patch: dict[str, Any], stamps: Stamps) -> RecordSave:
+        record = self._live_record(upstream_id)
+        self._refuse_if_invalid(patch, creating=False)
+        data = {**record["data"], **normalize(self.schema, patch), **stamps}
+        return self._changed(record, data)
 
-    def _save(
-        self,
-        record: dict[str, Any],
-        *,
-        data: dict[str, Any],
-        moment: datetime,
-        deleted: bool = False,
-    ) -> dict[str, Any]:
-        saved = self.store.save_record(record, data=data, moment=moment, deleted=deleted)
-        self._stored[saved["upstream_id"]] = saved
-        return saved
+    def delete(self, upstream_id: str, stamps: Stamps) -> RecordSave:
+        record = self._live_record(upstream_id)
+        data = dict(record["data"])
+        mark_deleted(self.schema, data)
+        data.update(stamps)
+        return self._changed(record, data, deleted=True)
 
-    def delete(self, upstream_id: str) -> dict[str, Any]:
-        with self.store.locked():
-            record = self._live_record(upstream_id)
-            moment = self.now()
-            data = dict(record["data"])
-            mark_deleted(self.schema, data)
-            stamp_modified(self.schema, data, moment)
-            return self._save(record, data=data, moment=moment, deleted=True)
+    def _changed(
+        self, record: dict[str, Any], data: dict[str, Any], *, deleted: bool = False
+    ) -> RecordSave:
+        # The batch's next record with this id starts from this change.
+        self._stored[record["upstream_id"]] = {**record, "data": data, "deleted": deleted}
+        return RecordSave(record, data, deleted)
 
     def run(self) -> list[dict[str, Any]]:
-        # One transaction for the batch; the records before a refused one stay applied.
         with self.store.writing():
             if self.request.kind == "create":
                 return [self.create(item["data"]) for item in self.request.records]
-            ids = self.request.upstream_ids or [r["upstream_id"] for r in self.request.records]
-            self._stored = self.store.get_records(self.sync["id"], self.schema.collection_id, ids)
+            return self._change_stored()
+
+    def _change_stored(self) -> list[dict[str, Any]]:
+        """An update or a delete: the records read in one query, their changes written in
+        one statement. Those before the first refused record are written all the same."""
+        moment = self.now()
+        stamps = modified_stamps(self.schema, moment)
+        ids = self.request.upstream_ids or [r["upstream_id"] for r in self.request.records]
+        self._stored = self.store.get_records(self.sync["id"], self.schema.collection_id, ids)
+        saves: list[RecordSave] = []
+        try:
             if self.request.kind == "delete":
-                return [self.delete(upstream_id) for upstream_id in self.request.upstream_ids]
-            return [self.update(item["upstream_id"], item["data"]) for item in self.request.records]
+                for upstream_id in ids:
+                    saves.append(self.delete(upstream_id, stamps))
+            else:
+                for item in self.request.records:
+                    saves.append(self.update(item["upstream_id"], item["data"], stamps))
+        finally:
+            saved = self.store.save_records(saves, moment=moment)
+        return saved
 
 
 def await_consumers(

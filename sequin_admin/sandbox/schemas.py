@@ -394,10 +394,17 @@ def normalize(schema: CollectionSchema, data: Mapping[str, Any]) -> dict[str, An
     return result
 
 
+def modified_stamps(schema: CollectionSchema, moment: datetime) -> dict[str, str | int]:
+    """The fields the upstream sets on every change, as it writes them for `moment`."""
+    return {
+        rule.key: format_stamp(schema, rule, moment)
+        for rule in schema.fields
+        if rule.auto == "modified"
+    }
+
+
 def stamp_modified(schema: CollectionSchema, data: dict[str, Any], moment: datetime) -> None:
-    for rule in schema.fields:
-        if rule.auto == "modified":
-            data[rule.key] = format_stamp(schema, rule, moment)
+    data.update(modified_stamps(schema, moment))
 
 
 def new_record_data(

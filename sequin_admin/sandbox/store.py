@@ -14,8 +14,9 @@ import json
 import random
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,15 @@ class _Template:
 
 
 _TEMPLATE = _Template()
+
+
+@dataclass(frozen=True)
+class RecordSave:
+    """A stored record (as the store reads it) and the data it is to hold."""
+
+    record: dict[str, Any]
+    data: dict[str, Any]
+    deleted: bool = False
 
 
 class Store:
@@ -414,24 +424,42 @@ class Store:
         deleted: bool = False,
     ) -> dict[str, Any]:
         """Store the record's new data; every save is a change, so it gets a new updated_idx."""
-        text, stamp = _dumps(data), iso_z(moment)
+        (saved,) = self.save_records([RecordSave(record, data, deleted)], moment=moment)
+        return saved
+
+    def save_records(
+        self, saves: Sequence[RecordSave], *, moment: datetime
+    ) -> list[dict[str, Any]]:
+        """Store each record's new data, in order, in one statement: each save gets the next
+        updated_idx (one record saved twice ends with the later data), all the same stamp (one
+        write of the upstream, as Salesforce stamps the records of one DML call)."""
+        if not saves:
+            return []
+        stamp = iso_z(moment)
         with self._transaction() as conn:
-            updated_idx = self._next_idx(conn)
-            written = conn.execute(
+            first_idx = self._next_idx(conn)
+            rows = [
+                (_dumps(save.data), int(save.deleted), first_idx + n, stamp, save.record["id"])
+                for n, save in enumerate(saves)
+            ]
+            cursor = conn.executemany(
                 "UPDATE records SET data = ?, deleted = ?, updated_idx = ?, "
                 "upstream_updated_at = ? WHERE id = ?",
-                (text, int(deleted), updated_idx, stamp, record["id"]),
-            ).rowcount
-        if written != 1:
-            raise RuntimeError(f"{record['upstream_id']} was not stored")
-        # The row as stored, without reading it again (data is JSON's types: it came from it).
-        return {
-            **record,
-            "data": data,
-            "deleted": deleted,
-            "updated_idx": updated_idx,
-            "upstream_updated_at": stamp,
-        }
+                rows,
+            )
+            if cursor.rowcount != len(rows):
+                raise RuntimeError(f"{len(rows)} records to store, {cursor.rowcount} stored")
+        # The rows as stored, without reading them again (data is JSON's types: it came from it).
+        return [
+            {
+                **save.record,
+                "data": save.data,
+                "deleted": save.deleted,
+                "updated_idx": first_idx + n,
+                "upstream_updated_at": stamp,
+            }
+            for n, save in enumerate(saves)
+        ]
 
     def write_as_upstream(
         self,
