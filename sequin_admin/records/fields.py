@@ -108,6 +108,12 @@ def kinds_from_samples(
             seen = kinds.get(key)
             if seen in _WIDEST:
                 continue  # this runs for every field of every record a fill lists
+            if seen == "text":
+                # Most fields, most values: only a long or multi-line string widens text
+                # (no date pattern matches one), so the rest need no kind of their own.
+                if type(value) is str and (len(value) > LONG_TEXT or "\n" in value):
+                    kinds[key] = "longtext"
+                continue
             kind = kind_of(value)
             if kind is None:
                 continue

@@ -118,3 +118,12 @@ def test_kinds_widen_across_samples_and_never_narrow() -> None:
     )
     assert later == {**kinds, "Due": "longtext", "Flag": "boolean", "Meta": "json"}
     assert kinds_from_samples([{"At": "12 Main St"}, {"At": "2024-01-02"}]) == {"At": "text"}
+
+
+def test_text_widens_only_to_long_text_whatever_else_it_later_holds() -> None:
+    samples: list[dict[str, object]] = [{"Name": "Ada"}]
+    samples += [{"Name": value} for value in (7, 2.5, True, {"a": 1}, ["x"], "2024-01-02")]
+    assert kinds_from_samples(samples) == {"Name": "text"}
+    assert kinds_from_samples([*samples, {"Name": "a" * 121}]) == {"Name": "longtext"}
+    assert kinds_from_samples([*samples, {"Name": "two\nlines"}]) == {"Name": "longtext"}
+    assert kinds_from_samples([*samples, {"Name": "a" * 120}]) == {"Name": "text"}
