@@ -1,9 +1,10 @@
-"""`POST /v1/mutations/run`: parse the request, apply its records one by one, wait for the
+"""`POST /v1/mutations/run`: parse the request, apply its records in order, wait for the
 awaited consumers, then answer in the profile's shape.
 
-A batch is deliberately not atomic: records are written in order and the first one the upstream
+A batch is deliberately not atomic: records are applied in order and the first one the upstream
 refuses stops the batch, leaving the earlier ones applied. That is the behaviour a client must
-survive, since Sequin documents nothing stronger.
+survive, since Sequin documents nothing stronger. (How they are written, one statement for an
+update or a delete batch, is the sandbox's own speed; it changes nothing a client sees.)
 """
 
 from __future__ import annotations
