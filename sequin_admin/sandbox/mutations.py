@@ -29,6 +29,7 @@ from sequin_admin.sandbox.responses import (
 from sequin_admin.sandbox.schemas import (
     SCHEMAS,
     CollectionSchema,
+    Stamps,
     mark_deleted,
     modified_stamps,
     new_record_data,
@@ -40,8 +41,6 @@ from sequin_admin.sandbox.store import RecordSave, Store
 from sequin_admin.sandbox.timestamps import utc_now
 
 KINDS = ("create", "update", "delete")
-# The fields the upstream stamps on a change (`schemas.modified_stamps`): one write, one moment.
-Stamps = dict[str, str | int]
 # A consumer the demo data gives no pace of its own.
 DEFAULT_CONFIRM_MS = 50
 

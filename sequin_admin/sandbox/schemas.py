@@ -394,7 +394,11 @@ def normalize(schema: CollectionSchema, data: Mapping[str, Any]) -> dict[str, An
     return result
 
 
-def modified_stamps(schema: CollectionSchema, moment: datetime) -> dict[str, str | int]:
+# The fields the upstream stamps on a change, as it writes them: one write, one moment.
+Stamps = dict[str, str | int]
+
+
+def modified_stamps(schema: CollectionSchema, moment: datetime) -> Stamps:
     """The fields the upstream sets on every change, as it writes them for `moment`."""
     return {
         rule.key: format_stamp(schema, rule, moment)

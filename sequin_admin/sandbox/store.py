@@ -318,13 +318,7 @@ class Store:
     def get_record(
         self, sync_id: str, collection_id: str, upstream_id: str
     ) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT {_RECORD_COLUMNS} FROM records "  # nosec B608  # our constant names; values bound
-                "WHERE sync_id = ? AND collection_id = ? AND upstream_id = ?",
-                (sync_id, collection_id, upstream_id),
-            ).fetchone()
-        return _record_from_row(row) if row else None
+        return self.get_records(sync_id, collection_id, [upstream_id]).get(upstream_id)
 
     def get_records(
         self, sync_id: str, collection_id: str, upstream_ids: Iterable[str]
