@@ -1,6 +1,6 @@
 """`?q=` on the record index: every term must appear in a record's search text, as a substring.
 
-The rows are found through what each database offers (migrations 0005 and 0007): on SQLite
+The rows are found through what each database offers (migrations 0005 and 0008): on SQLite
 an FTS5 trigram table, on PostgreSQL a pg_trgm GIN index. Neither query plan is left to
 chance on the listing's own query, which is ordered by the keyset index and would rather walk
 that index, filtering every row, than fetch a handful of rows and sort them (a term that
@@ -10,12 +10,12 @@ is chosen among those ids only. A term common enough to match more rows is also 
 that walking the keyset index finds a page of matches quickly, and that is what happens then.
 
 Every term is a LIKE condition of the page's query, whatever the text index found. SQLite's
-FTS table keeps no positions (detail=none, migration 0007), so it is asked for the rows
-holding all of a term's trigrams, wherever they are: every row holding the term, and a few
-holding its trigrams apart ("liam" proposes "mail iam lia"), which the same LIKE drops from
-the candidates before they are counted. Terms shorter than three characters have no trigram:
-they narrow the rows by LIKE only. A SQLite without FTS5 or its trigram tokenizer searches by
-LIKE alone: slower, same rows.
+FTS table is asked for the rows holding all of a term's trigrams, wherever they are (a table
+without positions, as migration 0007 made it, takes nothing else): every row holding the
+term, and a few holding its trigrams apart ("liam" proposes "mail iam lia"), which the same
+LIKE drops from the candidates before they are counted. Terms shorter than three characters
+have no trigram: they narrow the rows by LIKE only. A SQLite without FTS5 or its trigram
+tokenizer searches by LIKE alone: slower, same rows.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ FTS_TABLE = "records_indexedrecord_fts"
 # Migration 0005: while it holds a row, the FTS triggers stand aside (see fts_written_here).
 FTS_PAUSED_TABLE = "records_indexedrecord_fts_paused"
 
-# Per database (alias and name): whether migration 0005 made the FTS5 table there (0007
-# makes it again, where it is).
+# Per database (alias and name): whether migration 0005 made the FTS5 table there (0007 and
+# 0008 make it again, where it is).
 _fts_known: dict[tuple[str, str], bool] = {}
 
 
@@ -124,9 +124,9 @@ def fts_phrases(terms: Sequence[str]) -> str:
     """An FTS5 query for the rows holding every trigram of every term (each at least three
     characters long), each trigram a quoted string: taken literally, whatever it holds.
 
-    A phrase of several trigrams would match the term itself, but a table without positions
-    refuses it ("phrase queries are not supported (detail!=full)"); one trigram a phrase is
-    what detail=none accepts."""
+    A phrase of several trigrams would match the term itself, but the table of migration 0007
+    (no positions) refuses it ("phrase queries are not supported (detail!=full)"); one
+    trigram a phrase is what every FTS table of 0005, 0007 and 0008 accepts."""
     trigrams = dict.fromkeys(
         term[start : start + TRIGRAM] for term in terms for start in range(len(term) - TRIGRAM + 1)
     )

@@ -1,5 +1,5 @@
-"""Migration 0007: SQLite's FTS5 table of 0005 made again without positions, and back; nothing
-where there is no FTS table."""
+"""Migrations 0007 and 0008: SQLite's FTS5 table of 0005 made again without positions (0007),
+then with them again (0008), each both ways; nothing where there is no FTS table."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ detail_none = importlib.import_module(
     "sequin_admin.records.migrations.0007_record_search_index_detail_none"
 )
 BEFORE = ("records", "0006_column_choice")
-AFTER = ("records", "0007_record_search_index_detail_none")
+NO_DETAIL = ("records", "0007_record_search_index_detail_none")
+LATEST = ("records", "0008_record_search_index_full_detail")
 TABLE = IndexedRecord._meta.db_table
 
 
@@ -91,18 +92,29 @@ def test_the_fts_table_loses_its_positions_and_gets_them_back() -> None:
     if not search._has_fts(connection.alias):
         pytest.skip("this SQLite has no FTS5 trigram tokenizer")
     index_upsert(records=[record("A", "ada lovelace"), record("B", "grace hopper")])
+    latest = fts_objects()
+    # 0008: 0005's table, as 0005 made it, with FTS5's default automerge.
+    assert latest[search.FTS_TABLE] == search_index.SQLITE_CREATE[0]
+    assert automerge() is None
+    assert matching("lovelace") == ["A"]
+    assert phrase_rows('"hopper"') == 1
+
+    migrate(NO_DETAIL)
     migrated = fts_objects()
     assert "detail=none" in migrated[search.FTS_TABLE]
     assert automerge() == 8
-    assert matching("lovelace") == ["A"]
+    assert matching("hopper") == ["B"]
+    # Why search asks for trigrams: without positions FTS5 refuses a phrase of several.
+    with pytest.raises(OperationalError, match="phrase queries are not supported"):
+        phrase_rows('"hopper"')
 
     migrate(BEFORE)
     # 0005's table, as 0005 made it, filled again from the records.
     back = fts_objects()
-    assert back[search.FTS_TABLE] == search_index.SQLITE_CREATE[0]
+    assert back == latest
     assert automerge() is None
     assert matching("lovelace") == ["A"]
-    # The triggers are 0005's on both sides.
+    # The triggers are 0005's on every side.
     triggers = {name: sql for name, sql in back.items() if name != search.FTS_TABLE}
     assert sorted(triggers.values()) == sorted(
         s for s in search_index.SQLITE_CREATE if s.startswith("CREATE TRIGGER")
@@ -110,13 +122,10 @@ def test_the_fts_table_loses_its_positions_and_gets_them_back() -> None:
     assert {name: migrated[name] for name in triggers} == triggers
     assert phrase_rows('"hopper"') == 1
 
-    migrate(AFTER)
-    assert fts_objects() == migrated
-    assert automerge() == 8
+    migrate(LATEST)
+    assert fts_objects() == latest
+    assert automerge() is None
     assert matching("hopper") == ["B"]
-    # Why search asks for trigrams: without positions FTS5 refuses a phrase of several.
-    with pytest.raises(OperationalError, match="phrase queries are not supported"):
-        phrase_rows('"hopper"')
     # The triggers still keep it in step.
     IndexedRecord.objects.filter(upstream_id="B").update(search_text="b grace brewster")
     assert matching("hopper") == [] and matching("brewster") == ["B"]
