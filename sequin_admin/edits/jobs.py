@@ -490,18 +490,20 @@ class _Runner:
                     _settle_item(item, ItemOutcome.SUCCEEDED, mutation, note)
                 _save(self.job.pk, batch)
             else:
-                # The common case: one UPDATE by the batch's token (indexed), not by 100 ids.
+                # The common case: one UPDATE by the batch's token, not by 100 ids, among the
+                # job's items in flight (job_item_outcome: the batches a run has in hand).
                 # Inside the answer's transaction (on_answer) its savepoint is the one there.
                 with transaction.atomic(savepoint=False), connection.cursor() as cursor:
                     cursor.execute(
                         f"UPDATE {_ITEMS} SET outcome = %s, mutation_id = %s, message = %s "  # nosec B608 # the model's table
-                        "WHERE batch_token = %s AND outcome = %s",
+                        "WHERE job_id = %s AND outcome = %s AND batch_token = %s",
                         [
                             ItemOutcome.SUCCEEDED,
                             mutation.pk,
                             note,
-                            batch[0].batch_token,
+                            self.job.pk,
                             ItemOutcome.IN_FLIGHT,
+                            batch[0].batch_token,
                         ],
                     )
                     _tally(self.job.pk, succeeded=cursor.rowcount)

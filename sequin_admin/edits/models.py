@@ -99,7 +99,10 @@ class Job(models.Model):
 class JobItem(models.Model):
     """One record of a job: what to send, and what became of it."""
 
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: the (job, position) constraint leads with it and serves every
+    # lookup by job; each index more is written for every item at the job's start, when a
+    # batch takes it and when its answer settles it.
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items", db_index=False)
     position = models.PositiveIntegerField()
     upstream_id = models.CharField(max_length=255, blank=True)  # blank for a create
     data = models.JSONField(default=dict, blank=True)  # the fields to send; empty for a delete
@@ -109,7 +112,12 @@ class JobItem(models.Model):
     # The batch attempt that carries the item: the journal entry's form_token.
     batch_token = models.CharField(max_length=64, blank=True)
     mutation = models.ForeignKey(
-        "mutations.Mutation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "mutations.Mutation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # job_item_mutation below: only the items that have one
     )
     message = models.TextField(blank=True)
 
@@ -119,8 +127,15 @@ class JobItem(models.Model):
             models.UniqueConstraint(fields=["job", "position"], name="job_item_position")
         ]
         indexes = [
+            # Pending items in order, a batch's items in flight, a job's failures page by page.
             models.Index(fields=["job", "outcome", "position"], name="job_item_outcome"),
-            models.Index(fields=["batch_token"], name="job_item_batch"),
+            # For the journal's retention, which deletes attempts (SET_NULL finds their
+            # items): a pending item has no attempt and is not written to it.
+            models.Index(
+                fields=["mutation"],
+                condition=models.Q(mutation__isnull=False),
+                name="job_item_mutation",
+            ),
         ]
 
     def __str__(self) -> str:

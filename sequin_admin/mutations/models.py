@@ -216,7 +216,7 @@ class MutationRecord(models.Model):
     """One record a mutation touched: what the person saw, and what came back."""
 
     mutation = models.ForeignKey(Mutation, on_delete=models.CASCADE, related_name="records")
-    upstream_id = models.CharField(max_length=255, blank=True, db_index=True)
+    upstream_id = models.CharField(max_length=255, blank=True)
     before_updated_idx = models.BigIntegerField(null=True, blank=True)
     # The whole record as the person saw it; kept for deletes, where no field is sent.
     before_data = models.JSONField(null=True, blank=True)
@@ -225,6 +225,11 @@ class MutationRecord(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # A record's timeline and the history's `?upstream_id=`: equality only, so not
+            # the `_like` twin db_index=True adds on PostgreSQL (written for every record).
+            models.Index(fields=["upstream_id"], name="mutation_record_upstream_id"),
+        ]
 
     def __str__(self) -> str:
         return self.upstream_id or "(new record)"
@@ -233,7 +238,10 @@ class MutationRecord(models.Model):
 class FieldChange(models.Model):
     """One field of one record: before (what the person saw) → sent → returned."""
 
-    record = models.ForeignKey(MutationRecord, on_delete=models.CASCADE, related_name="changes")
+    # No index of its own: fieldchange_record_field leads with it.
+    record = models.ForeignKey(
+        MutationRecord, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     field = models.CharField(max_length=255)
     before = models.JSONField(null=True, blank=True)
     had_before = models.BooleanField(default=True)

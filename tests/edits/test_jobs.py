@@ -3,6 +3,7 @@ record, 429 backoff, cancel, retry of the failures, a run that finds batches in 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from django.conf import LazySettings
 from django.contrib.auth.models import User
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from sequin_admin.edits import jobs
 from sequin_admin.edits.jobs import (
@@ -28,6 +30,7 @@ from sequin_admin.sandbox.demo_data import SALESFORCE_SYNC_ID
 from sequin_admin.sandbox.faults import Fault
 from sequin_admin.sandbox.server import SandboxServer
 from sequin_admin.sequin import MutationRequest, SequinClient
+from tests.helpers import plan_of
 
 CONTACTS = "salesforce:contact"
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -514,3 +517,42 @@ def test_counts_follow_the_items_when_a_run_resumes_a_dead_one(
     # Recovery: the never-sent batch went back (sent 4 -> 2), the judged one was sent again
     # after its re-read found nothing applied (the dead run's request never arrived).
     assert steps_checked[0]["sent"] == 2
+
+
+# The items' indexes: each one more is written for every item three times (start, batch,
+# settle), so the queries of a run must be served by the few there are.
+
+
+def test_a_batch_is_settled_through_its_job_s_items_in_flight(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        job = start(user, [(r.upstream_id, {"Title": "Planned"}) for r in contacts[:15]])
+    assert (job.state, job.succeeded) == (JobState.DONE, 15)
+    settles = [q["sql"] for q in queries if "AND batch_token = " in q["sql"]]
+    assert len(settles) == 2  # batches of 10 and 5
+    if connection.vendor == "postgresql":
+        # As a job of thousands leaves its items (planner_statistics analyzes them once
+        # job_start has written them); on a dozen rows unanalyzed any index of the job will do.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {JobItem._meta.db_table}")
+    assert re.search(r"\bjob_item_outcome\b", plan_of(settles[0]))
+
+
+def test_deleting_an_attempt_finds_its_items_by_their_partial_index(
+    sandbox: SandboxServer, contacts: list[IndexedRecord], user: User
+) -> None:
+    job = start(user, [(r.upstream_id, {"Title": "Kept"}) for r in contacts[:12]])
+    attempt = Mutation.objects.filter(group_id=job.group_id).earliest("id")
+
+    with CaptureQueriesContext(connection) as queries:
+        attempt.delete()
+
+    unlinks = [
+        q["sql"] for q in queries if q["sql"].startswith(f'UPDATE "{JobItem._meta.db_table}"')
+    ]
+    assert len(unlinks) == 1
+    assert re.search(r"\bjob_item_mutation\b", plan_of(unlinks[0]))
+    assert list(job.items.filter(mutation__isnull=True).values_list("position", flat=True)) == list(
+        range(10)
+    )

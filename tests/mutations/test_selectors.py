@@ -28,7 +28,7 @@ from sequin_admin.mutations.selectors import (
     usernames,
 )
 from sequin_admin.sequin import MutationRequest
-from tests.helpers import journal_attempt
+from tests.helpers import journal_attempt, plan_of
 
 pytestmark = pytest.mark.django_db
 
@@ -51,22 +51,6 @@ def journal_jobs(jobs: int, *, batches: int, field: str = "Title") -> list[uuid.
             journal_start(request=request, user=None, source=Source.JOB, seen={}, group_id=group)
     Mutation.objects.update(outcome=Outcome.SUCCEEDED)
     return groups
-
-
-def plan_of(sql: str, params: object = ()) -> str:
-    """The query's plan. On PostgreSQL sequential scans are priced out for the one EXPLAIN: on
-    a test's few rows the planner rightly prefers them, and the question is whether an index
-    can serve the query, as it must on a million rows."""
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-            return " | ".join(str(row[-1]) for row in cursor.fetchall())
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
-        cursor.execute("SET LOCAL enable_seqscan = on")
-        return plan
 
 
 def test_the_chart_counts_only_the_newest_attempts_up_to_its_limit() -> None:
