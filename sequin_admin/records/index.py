@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from sequin_admin.planner_statistics import statistics_note_writes
 from sequin_admin.sequin import MutationRequest, MutationResult, Record
 
 from .fields import picklists_from_samples, reference_collection
@@ -77,6 +78,13 @@ def index_upsert(
 
     `stored_texts`, (id, search_text) of every stored row among `records`, saves reading them
     again when the caller has just read them (the text index replaces those rows' entries).
+
+    The rows inserted count towards PostgreSQL's statistics of the table (planner_statistics):
+    without them the planner believes a collection holds a row or two, and the lookups of a
+    batch's records by id (`_stored_rows`, `seen_in_index`) walk the whole collection through
+    its keyset index instead of probing the unique one, 100 ids at a time (7 ms at 10,000
+    records, against 0.05 ms; the walk grows with the collection). A collection new to a large
+    table is walked until its rows make a tenth of the table, as under autovacuum.
     """
     incoming = {(r.sync_id, r.collection_id, r.upstream_id): r for r in records}
     if not incoming:
@@ -204,14 +212,22 @@ def _upsert_postgresql(cursor: Any, records: list[Record], indexed_at: datetime)
         ]
     )
     insert, on_conflict = _upsert_clauses()
-    # Names are the model's own, every value is bound.
+    # Names are the model's own, every value is bound. A row the statement inserted has no
+    # xmax; one it updated has this transaction's.
     cursor.execute(
         f"{insert} SELECT s, c, u, d, del, idx, ca, ua, st, %s, false FROM json_to_recordset(%s)"  # nosec B608 # names are the model's, values bound
         " AS page(s text, c text, u text, d jsonb, del boolean, idx bigint, ca timestamptz,"
-        f" ua timestamptz, st text) {on_conflict}",
+        f" ua timestamptz, st text) {on_conflict} RETURNING xmax = 0",
         [indexed_at, page],
     )
-    return int(cursor.rowcount)
+    written = cursor.fetchall()
+    # New rows change what the planner must know of a collection; rows written again (a
+    # refresh, an answer) do not, and an ANALYZE per tenth of the table rewritten would cost
+    # a refill of a small collection a fifth of its time.
+    statistics_note_writes(
+        table=IndexedRecord._meta.db_table, rows=sum(1 for (inserted,) in written if inserted)
+    )
+    return len(written)
 
 
 def _iso(moment: datetime | None) -> str | None:
