@@ -7,11 +7,11 @@ at a time.
 The sandbox runs in its own process (`sandbox_process`), as in bench/jobs.py; the job runs here
 with the ImmediateBackend, so the CPU this process spends (`time.process_time`) is the admin's
 own work. Each round starts a new job over the same records (the first finds none of them in
-the index, as bench/jobs.py's job does; later ones find them all). For each round `--parts`
-gives the thread CPU of the functions of a batch's path (inclusive: nested ones are inside
-others) and `--queries` the wall time of each statement shape (the calling thread's
-connection only: use them at concurrency 1). For the last round `--profile` gives a cProfile
-in thread CPU time (its overhead inflates pure-Python code many times: read it for the
+the index; later ones find them all, as bench/jobs.py's job does: read round 1 for it). For
+each round `--parts` gives the thread CPU of the functions of a batch's path (inclusive: nested
+ones are inside others) and `--queries` the wall time of each statement shape (the calling
+thread's connection only: use them at concurrency 1). For the last round `--profile` gives a
+cProfile in thread CPU time (its overhead inflates pure-Python code many times: read it for the
 shape, `--parts` for amounts). DATABASE_URL picks the database, as for `python -m bench` (a
 PostgreSQL database whose name holds "bench" is made again).
 """
