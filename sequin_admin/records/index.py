@@ -222,8 +222,8 @@ def _upsert_postgresql(cursor: Any, records: list[Record], indexed_at: datetime)
     )
     written = cursor.fetchall()
     # New rows change what the planner must know of a collection; rows written again (a
-    # refresh, an answer) do not, and an ANALYZE per tenth of the table rewritten would cost
-    # a refill of a small collection a fifth of its time.
+    # refresh, an answer) do not, and counting them would analyze the table again for every
+    # tenth of it a refill rewrites.
     statistics_note_writes(
         table=IndexedRecord._meta.db_table, rows=sum(1 for (inserted,) in written if inserted)
     )

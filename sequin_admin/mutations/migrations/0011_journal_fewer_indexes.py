@@ -37,12 +37,13 @@ def keep_one_plain_index(apps: Any, schema_editor: Any) -> None:
         if name.endswith("_like"):
             schema_editor.execute(schema_editor._delete_index_sql(model, name))
     plain = [name for name in names if not name.endswith("_like")]
+    wanted = models.Index(fields=["upstream_id"], name=UPSTREAM_ID_INDEX)
     if plain == [UPSTREAM_ID_INDEX]:
         return
-    old = models.Index(fields=["upstream_id"], name=plain[0])
-    schema_editor.rename_index(
-        model, old, models.Index(fields=["upstream_id"], name=UPSTREAM_ID_INDEX)
-    )
+    if not plain:  # a database that lost it: made as the model says
+        schema_editor.add_index(model, wanted)
+        return
+    schema_editor.rename_index(model, models.Index(fields=["upstream_id"], name=plain[0]), wanted)
 
 
 def index_as_db_index_does(apps: Any, schema_editor: Any) -> None:
