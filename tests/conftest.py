@@ -9,6 +9,7 @@ from django.conf import LazySettings, settings
 from django.contrib.auth.models import User
 from django.test import Client
 
+from sequin_admin import planner_statistics
 from sequin_admin.access.models import Grant, Role
 from sequin_admin.records.models import IndexedCollection, IndexedRecord
 from sequin_admin.records.refresh import collection_refresh
@@ -58,6 +59,15 @@ SYNC_OF = {
     "hubspot": HUBSPOT_SYNC_ID,
     "stripe": STRIPE_SYNC_ID,
 }
+
+
+@pytest.fixture
+def planner_counts() -> Iterator[None]:
+    """Rows other tests wrote in this process do not count towards this test's statistics
+    checks (planner_statistics keeps a count per process), nor do this test's after it."""
+    planner_statistics._written.clear()
+    yield
+    planner_statistics._written.clear()
 
 
 @pytest.fixture

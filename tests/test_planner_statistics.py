@@ -14,15 +14,7 @@ from sequin_admin.bulk_rows import rows_insert
 from sequin_admin.mutations.models import Mutation, MutationRecord
 from sequin_admin.planner_statistics import statistics_note_writes, statistics_stale
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _counts_of_this_test_only() -> Iterator[None]:
-    """Rows other tests wrote in this process do not count towards this test's checks."""
-    planner_statistics._written.clear()
-    yield
-    planner_statistics._written.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("planner_counts")]
 
 
 @pytest.fixture

@@ -110,12 +110,12 @@ def test_a_returned_record_without_a_sync_takes_the_request_s(held: None) -> Non
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner statistics")
 def test_a_batch_s_records_are_probed_by_id_once_the_index_has_filled_their_collection(
     db: None,
+    planner_counts: None,
     django_capture_on_commit_callbacks: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # However big the test database's table was at its last ANALYZE, these rows are stale.
     monkeypatch.setattr(planner_statistics, "SCALE_FACTOR", 0.0)
-    planner_statistics._written.clear()  # rows other tests wrote in this process
     ids = [f"003{n:05d}" for n in range(3 * 400)]
     with django_capture_on_commit_callbacks(execute=True):
         for start in range(0, len(ids), 400):  # in pages, as a refresh writes them
@@ -147,10 +147,9 @@ def test_a_batch_s_records_are_probed_by_id_once_the_index_has_filled_their_coll
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner statistics")
-def test_only_new_rows_count_towards_the_statistics(db: None) -> None:
+def test_only_new_rows_count_towards_the_statistics(db: None, planner_counts: None) -> None:
     """A refresh writing a collection again changes nothing the planner must know; the
     rows it adds do."""
-    planner_statistics._written.clear()
     table = IndexedRecord._meta.db_table
     ids = [f"003{n:05d}" for n in range(300)]
     index_upsert(records=[row(upstream_id=i) for i in ids])
@@ -160,4 +159,3 @@ def test_only_new_rows_count_towards_the_statistics(db: None) -> None:
 
     assert again == 301
     assert planner_statistics._written[table] == 301
-    planner_statistics._written.clear()

@@ -30,20 +30,23 @@ def _upstream_id_indexes(schema_editor: Any, table: str) -> list[str]:
     )
 
 
+def _index(name: str) -> models.Index:
+    return models.Index(fields=["upstream_id"], name=name)
+
+
 def keep_one_plain_index(apps: Any, schema_editor: Any) -> None:
     model = apps.get_model("mutations", "MutationRecord")
     names = _upstream_id_indexes(schema_editor, model._meta.db_table)
     for name in names:
         if name.endswith("_like"):
-            schema_editor.execute(schema_editor._delete_index_sql(model, name))
+            schema_editor.remove_index(model, _index(name))
     plain = [name for name in names if not name.endswith("_like")]
-    wanted = models.Index(fields=["upstream_id"], name=UPSTREAM_ID_INDEX)
     if plain == [UPSTREAM_ID_INDEX]:
         return
     if not plain:  # a database that lost it: made as the model says
-        schema_editor.add_index(model, wanted)
+        schema_editor.add_index(model, _index(UPSTREAM_ID_INDEX))
         return
-    schema_editor.rename_index(model, models.Index(fields=["upstream_id"], name=plain[0]), wanted)
+    schema_editor.rename_index(model, _index(plain[0]), _index(UPSTREAM_ID_INDEX))
 
 
 def index_as_db_index_does(apps: Any, schema_editor: Any) -> None:
@@ -51,11 +54,7 @@ def index_as_db_index_does(apps: Any, schema_editor: Any) -> None:
     field = model._meta.get_field("upstream_id")
     # The names and the `_like` twin Django gives a field's db_index.
     plain = schema_editor._create_index_name(model._meta.db_table, [field.column])
-    schema_editor.rename_index(
-        model,
-        models.Index(fields=["upstream_id"], name=UPSTREAM_ID_INDEX),
-        models.Index(fields=["upstream_id"], name=plain),
-    )
+    schema_editor.rename_index(model, _index(UPSTREAM_ID_INDEX), _index(plain))
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(schema_editor._create_like_index_sql(model, field))
 
@@ -83,10 +82,7 @@ class Migration(migrations.Migration):
                     name="upstream_id",
                     field=models.CharField(blank=True, max_length=255),
                 ),
-                migrations.AddIndex(
-                    model_name="mutationrecord",
-                    index=models.Index(fields=["upstream_id"], name=UPSTREAM_ID_INDEX),
-                ),
+                migrations.AddIndex(model_name="mutationrecord", index=_index(UPSTREAM_ID_INDEX)),
             ],
             database_operations=[
                 migrations.RunPython(keep_one_plain_index, index_as_db_index_does),
