@@ -82,9 +82,10 @@ def index_upsert(
     The rows inserted count towards PostgreSQL's statistics of the table (planner_statistics):
     without them the planner believes a collection holds a row or two, and the lookups of a
     batch's records by id (`_stored_rows`, `seen_in_index`) walk the whole collection through
-    its keyset index instead of probing the unique one, 100 ids at a time (7 ms at 10,000
-    records, against 0.05 ms; the walk grows with the collection). A collection new to a large
-    table is walked until its rows make a tenth of the table, as under autovacuum.
+    its keyset index instead of probing the unique one, 100 ids at a time (100 random ids of
+    100,000 leads: 47-69 ms unanalyzed, 1.4-1.9 ms analyzed; the walk grows with the
+    collection). A collection new to a large table is walked until its rows make a tenth of
+    the table, as under autovacuum.
     """
     incoming = {(r.sync_id, r.collection_id, r.upstream_id): r for r in records}
     if not incoming:
